@@ -1,0 +1,89 @@
+"""The FastAPI application: routers, error handlers, security headers, and the lifespan that
+starts the durable engine and the inbox workers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI, Request, Response
+
+from steward import __version__, migrate
+from steward import logging as steward_logging
+from steward.api import errors
+from steward.bootstrap import Steward, build
+from steward.config import Settings
+from steward.inbox import endpoints as inbox_endpoints
+from steward.ops import endpoints as ops_endpoints
+from steward.tenants import endpoints as tenant_endpoints
+
+log = structlog.get_logger("steward.app")
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'",
+}
+
+
+def create_app(settings: Settings | None = None, steward: Steward | None = None) -> FastAPI:
+    settings = settings or (steward.settings if steward else Settings())
+    settings.check_production()
+    steward_logging.configure(settings.log_level, settings.log_json)
+    steward = steward or build(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if settings.auto_migrate:
+            migrate.up(steward.db)
+        sandbox = _app.state.stripe_sandbox
+        if sandbox is not None:
+            sandbox.start()
+        steward.start("server", durable=settings.durable_engine)
+        log.info("server.started", product=steward.product.name, database=steward.db.dialect)
+        try:
+            yield
+        finally:
+            if sandbox is not None:
+                sandbox.stop()
+            steward.stop(durable=settings.durable_engine)
+
+    app = FastAPI(
+        title="Steward",
+        version=__version__,
+        summary="Payments in, service out: the customer lifecycle of a small SaaS.",
+        lifespan=lifespan,
+    )
+    app.state.steward = steward
+    app.state.stripe_sandbox = None
+    errors.install(app)
+    app.include_router(ops_endpoints.router)
+    app.include_router(inbox_endpoints.webhooks)
+    app.include_router(inbox_endpoints.admin)
+    app.include_router(tenant_endpoints.admin)
+    if settings.sandbox:
+        _mount_sandboxes(app, settings)
+
+    @app.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    return app
+
+
+def _mount_sandboxes(app: FastAPI, settings: Settings) -> None:
+    from steward.providers.stripe.sandbox import StripeSandbox
+
+    sandbox = StripeSandbox(
+        webhook_url=settings.public_url.rstrip("/") + "/webhooks/stripe",
+        webhook_secret=settings.webhook_secrets[0],
+    )
+    app.state.stripe_sandbox = sandbox
+    app.mount("/sandbox/stripe", sandbox.app)

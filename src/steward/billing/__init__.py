@@ -1,0 +1,1 @@
+"""Billing: how provider events change a tenant's payment state."""

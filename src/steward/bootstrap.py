@@ -1,0 +1,76 @@
+"""The one place where Steward's parts are wired together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from steward import engine
+from steward.billing import handlers as billing_handlers
+from steward.config import Settings
+from steward.db import Database
+from steward.inbox import repository as inbox_repo
+from steward.inbox.handlers import HandlerRegistry
+from steward.inbox.service import Inbox, RetryPolicy
+from steward.inbox.worker import InboxWorkers
+from steward.kit.clock import Clock
+from steward.product import Product, load_product
+from steward.providers.stripe.gateway import StripeGateway
+
+
+@dataclass
+class Steward:
+    settings: Settings
+    db: Database
+    product: Product
+    clock: Clock
+    registry: HandlerRegistry
+    inbox: Inbox
+    stripe: StripeGateway
+    workers: InboxWorkers | None = None
+    executor_id: str = ""
+    extras: dict[str, object] = field(default_factory=dict)
+
+    def backlog(self) -> inbox_repo.Backlog:
+        with self.db.read() as session:
+            return inbox_repo.backlog(session)
+
+    def start(self, role: str, *, durable: bool = True, workers: int | None = None) -> None:
+        """Launch the durable engine and the inbox workers for this process."""
+        if durable:
+            self.executor_id = engine.launch(self.settings, role, self)
+        count = self.settings.inbox_workers if workers is None else workers
+        if count:
+            self.workers = InboxWorkers(self.inbox, count, self.settings.inbox_poll_seconds)
+            self.workers.start()
+
+    def stop(self, *, durable: bool = True) -> None:
+        if self.workers is not None:
+            self.workers.stop()
+            self.workers = None
+        if durable:
+            engine.shutdown()
+        self.db.dispose()
+
+
+def build(
+    settings: Settings, *, clock: Clock | None = None, product: Product | None = None
+) -> Steward:
+    clock = clock or Clock()
+    product = product or load_product(settings.product)
+    db = Database(settings.database_url)
+    registry = HandlerRegistry()
+    billing_handlers.register(registry, product, clock)
+    for key, handler in product.event_handlers.items():
+        source, _, event_type = key.partition(":")
+        registry.register(source, event_type, handler)
+    inbox = Inbox(
+        db,
+        registry,
+        clock,
+        RetryPolicy(settings.max_attempts, settings.retry_base_seconds, settings.retry_max_seconds),
+    )
+    api_base = settings.stripe_api_base
+    if not api_base and settings.sandbox:
+        api_base = settings.public_url.rstrip("/") + "/sandbox/stripe"
+    stripe = StripeGateway(settings.stripe_api_key, api_base)
+    return Steward(settings, db, product, clock, registry, inbox, stripe)

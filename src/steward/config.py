@@ -1,0 +1,98 @@
+"""Settings, read from ``STEWARD_*`` environment variables.
+
+In production mode the server refuses to start with a missing or placeholder secret and names the
+variable, so a forgotten secret is a start-up error rather than a silent hole.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import cached_property
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from steward.errors import ConfigError
+
+PLACEHOLDERS = {"", "changeme", "change-me", "secret", "placeholder", "todo", "xxx", "dev"}
+DEV_ADMIN_TOKEN = "dev-admin-token"
+DEV_WEBHOOK_SECRET = "whsec_steward_dev"
+
+
+class Mode(StrEnum):
+    DEVELOPMENT = "development"  # sandbox providers and dev secrets are allowed
+    PRODUCTION = "production"  # every secret must be set to a real value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="STEWARD_", extra="ignore")
+
+    mode: Mode = Mode.DEVELOPMENT
+    database_url: str = "sqlite:///steward.sqlite"
+    product: str = "steward.demo.product:product"
+    admin_token: str = DEV_ADMIN_TOKEN
+    stripe_webhook_secrets: str = DEV_WEBHOOK_SECRET
+    stripe_webhook_tolerance: int = 300
+    stripe_api_key: str = "sk_test_sandbox"
+    stripe_api_base: str = ""  # empty: the real Stripe API; a URL: that Stripe (e.g. the sandbox)
+    sandbox: bool = True  # mount the provider sandboxes in this server (development only)
+    public_url: str = "http://127.0.0.1:8000"
+    app_version: str = "0.1.0"
+    executor_id: str = ""  # empty: a unique id per process
+    max_attempts: int = Field(default=5, ge=1)
+    retry_base_seconds: float = Field(default=2.0, gt=0)
+    retry_max_seconds: float = Field(default=300.0, gt=0)
+    inbox_workers: int = Field(default=1, ge=0)
+    inbox_poll_seconds: float = Field(default=0.5, gt=0)
+    ready_max_backlog_age_seconds: float = Field(default=300.0, gt=0)
+    auto_migrate: bool = True  # development: migrate on start; production: run 'steward migrate up'
+    durable_engine: bool = True  # launch DBOS in this process
+    dbos_schema: str = "dbos"  # PostgreSQL schema of the durable engine's tables
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_url(cls, value: str) -> str:
+        if value.startswith("postgres://"):
+            value = "postgresql://" + value.removeprefix("postgres://")
+        if value.startswith("postgresql://"):
+            value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        return value
+
+    @cached_property
+    def webhook_secrets(self) -> list[str]:
+        return [s.strip() for s in self.stripe_webhook_secrets.split(",") if s.strip()]
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def check_production(self) -> None:
+        """Raise ConfigError naming the first variable that is missing or a placeholder."""
+        if self.mode is not Mode.PRODUCTION:
+            return
+        checks = {
+            "STEWARD_ADMIN_TOKEN": [self.admin_token],
+            "STEWARD_STRIPE_WEBHOOK_SECRETS": self.webhook_secrets or [""],
+            "STEWARD_STRIPE_API_KEY": [self.stripe_api_key],
+        }
+        for variable, values in checks.items():
+            for value in values:
+                if _is_placeholder(value):
+                    raise ConfigError(
+                        f"{variable} is missing or a placeholder; set a real secret to run in "
+                        "production mode"
+                    )
+        if self.sandbox:
+            raise ConfigError("STEWARD_SANDBOX must be false in production mode")
+
+
+def _is_placeholder(value: str) -> bool:
+    v = value.strip().lower()
+    return (
+        v in PLACEHOLDERS
+        or v in {DEV_ADMIN_TOKEN, DEV_WEBHOOK_SECRET, "sk_test_sandbox"}
+        or v.endswith("_placeholder")
+        or len(v) < 12
+    )

@@ -1,0 +1,1 @@
+"""The demo product that ``make run`` serves."""

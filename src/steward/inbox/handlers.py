@@ -1,0 +1,59 @@
+"""The handler registry: one handler per (source, event type).
+
+A handler receives a ``HandlerContext`` and applies its change through the session it is given;
+the processor marks the event handled in that same transaction, so the effect happens once.
+Raise ``PermanentEventError`` for an event that can never apply as it is (not retried); any other
+exception is retried with backoff and finally dead-lettered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from steward.inbox.models import InboundEvent
+
+
+@dataclass
+class HandlerContext:
+    session: Session
+    event: InboundEvent
+    payload: dict[str, Any]
+    tenant_id: str | None = None  # set by the handler when it learns the tenant
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def data_object(self) -> dict[str, Any]:
+        obj = self.payload.get("data", {}).get("object", {})
+        return obj if isinstance(obj, dict) else {}
+
+
+Handler = Callable[[HandlerContext], None]
+
+
+class HandlerRegistry:
+    def __init__(self) -> None:
+        self._handlers: dict[tuple[str, str], Handler] = {}
+
+    def register(self, source: str, event_type: str, handler: Handler) -> None:
+        key = (source, event_type)
+        if key in self._handlers:
+            raise ValueError(f"a handler for {source} {event_type} is already registered")
+        self._handlers[key] = handler
+
+    def on(self, source: str, *event_types: str) -> Callable[[Handler], Handler]:
+        def decorate(handler: Handler) -> Handler:
+            for event_type in event_types:
+                self.register(source, event_type, handler)
+            return handler
+
+        return decorate
+
+    def get(self, source: str, event_type: str) -> Handler | None:
+        return self._handlers.get((source, event_type))
+
+    def types(self, source: str) -> list[str]:
+        return sorted(t for s, t in self._handlers if s == source)

@@ -1,0 +1,80 @@
+"""How a product is declared: its plans, and (in later issues) onboarding, provisioning steps,
+meters and policies.
+
+    from steward.product import Plan, Product
+
+    product = Product(
+        name="Acme",
+        plans=[Plan(key="starter", name="Starter", price=2900, currency="gbp", trial_days=7)],
+    )
+
+Select it with ``STEWARD_PRODUCT=module:attribute``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from steward.errors import ConfigError, InvalidInput
+
+
+@dataclass(frozen=True)
+class Plan:
+    key: str
+    name: str
+    price: int  # minor units per interval
+    currency: str = "usd"
+    interval: str = "month"
+    trial_days: int = 0
+    stripe_price_id: str = ""  # empty: the checkout uses inline price data
+
+    def __post_init__(self) -> None:
+        if self.price < 0:
+            raise ConfigError(f"plan {self.key}: price must not be negative")
+        if self.trial_days < 0:
+            raise ConfigError(f"plan {self.key}: trial_days must not be negative")
+        if len(self.currency) != 3:
+            raise ConfigError(f"plan {self.key}: currency must be a 3-letter ISO code")
+
+
+@dataclass(frozen=True)
+class Product:
+    name: str
+    plans: list[Plan]
+    default_region: str = "GB"  # for phone numbers typed without a country code
+    # Extra inbox handlers, keyed "source:event.type"; each takes a HandlerContext.
+    event_handlers: dict[str, Callable[[Any], None]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        keys = [p.key for p in self.plans]
+        if not keys:
+            raise ConfigError(f"product {self.name}: declare at least one plan")
+        if len(set(keys)) != len(keys):
+            raise ConfigError(f"product {self.name}: plan keys must be unique")
+
+    def plan(self, key: str | None) -> Plan:
+        if key is None:
+            return self.plans[0]
+        for plan in self.plans:
+            if plan.key == key:
+                return plan
+        known = ", ".join(p.key for p in self.plans)
+        raise InvalidInput(f"plan: unknown plan {key!r}; known plans: {known}", field="plan")
+
+
+def load_product(spec: str) -> Product:
+    """Load ``module:attribute``; a clear ConfigError when it does not resolve to a Product."""
+    module_name, _, attribute = spec.partition(":")
+    if not module_name or not attribute:
+        raise ConfigError(f"STEWARD_PRODUCT={spec!r}: expected 'module:attribute'")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigError(f"STEWARD_PRODUCT={spec!r}: cannot import {module_name}: {exc}") from exc
+    value = getattr(module, attribute, None)
+    if not isinstance(value, Product):
+        raise ConfigError(f"STEWARD_PRODUCT={spec!r}: {attribute} is not a steward Product")
+    return value
