@@ -1,0 +1,31 @@
+# One task runner. `make run` serves the demo; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: install run test lint bench clean
+
+$(BIN)/steward: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(BIN)/steward
+
+install: $(BIN)/steward
+
+run: install  ## the server with the demo product, the Stripe sandbox and an embedded SQLite database
+	$(BIN)/steward serve --demo
+
+test: install  ## the whole suite, on SQLite and PostgreSQL
+	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check src tests bench examples
+	$(BIN)/ruff format --check src tests bench examples
+	$(BIN)/mypy
+
+bench: install  ## every benchmark; figures go to docs/benchmarks.md by hand
+	$(BIN)/python -m bench.ingest
+
+clean:
+	rm -rf $(VENV) steward.sqlite*

@@ -1,0 +1,103 @@
+"""Pure rules of the inbox: the transition table, signature checks, backoff, settings."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from steward.config import Mode, Settings
+from steward.errors import (
+    ConfigError,
+    InvalidSignature,
+    MalformedEvent,
+    MissingSignature,
+    StaleSignature,
+)
+from steward.inbox.models import OPEN, REPLAYABLE, TRANSITIONS, EventStatus, sources_of
+from steward.inbox.service import RetryPolicy, parse_event
+from steward.inbox.verify import verify_stripe
+from tests.support import sign
+
+
+def test_processed_is_final_and_every_state_is_reachable() -> None:
+    assert TRANSITIONS[EventStatus.PROCESSED] == frozenset()
+    reachable = set().union(*TRANSITIONS.values()) | {EventStatus.PENDING}
+    assert reachable == set(EventStatus)
+    for status in REPLAYABLE:
+        assert sources_of(EventStatus.PENDING).count(status) == 1
+    assert set(OPEN) == set(sources_of(EventStatus.PROCESSED))
+
+
+def test_signature_over_rotated_secrets() -> None:
+    body = b'{"id": "evt_1", "type": "x"}'
+    header = sign(body.decode(), "whsec_old")
+    verify_stripe(body, header, ["whsec_new", "whsec_old"], 300)
+    with pytest.raises(InvalidSignature):
+        verify_stripe(body, header, ["whsec_new"], 300)
+    with pytest.raises(MissingSignature):
+        verify_stripe(body, None, ["whsec_new"], 300)
+    with pytest.raises(StaleSignature):
+        verify_stripe(
+            body, sign(body.decode(), "whsec_new", int(time.time()) - 301), ["whsec_new"], 300
+        )
+    verify_stripe(
+        body, sign(body.decode(), "whsec_new", int(time.time()) - 299), ["whsec_new"], 300
+    )
+
+
+@pytest.mark.parametrize(
+    "body", [b"nope", b"[]", b'{"type": "x"}', b'{"id": "", "type": "x"}', b'{"id": "e"}']
+)
+def test_parse_event_refuses_what_is_not_an_event(body: bytes) -> None:
+    with pytest.raises(MalformedEvent):
+        parse_event(body)
+    assert parse_event(json.dumps({"id": "e", "type": "t"}).encode())["id"] == "e"
+
+
+def test_backoff_grows_and_is_capped() -> None:
+    policy = RetryPolicy(max_attempts=5, base_seconds=2, max_seconds=10)
+    delays = [policy.delay(n).total_seconds() for n in range(1, 6)]
+    assert 1.6 <= delays[0] <= 2.4 and 3.2 <= delays[1] <= 4.8
+    assert all(d <= 12 for d in delays)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "variable"),
+    [
+        ({}, "STEWARD_ADMIN_TOKEN"),
+        ({"admin_token": "a-real-admin-token-123"}, "STEWARD_STRIPE_WEBHOOK_SECRETS"),
+        (
+            {
+                "admin_token": "a-real-admin-token-123",
+                "stripe_webhook_secrets": "whsec_real_secret_9",
+            },
+            "STEWARD_STRIPE_API_KEY",
+        ),
+        (
+            {
+                "admin_token": "a-real-admin-token-123",
+                "stripe_webhook_secrets": "whsec_real_secret_9",
+                "stripe_api_key": "sk_live_realkey_123",
+            },
+            "STEWARD_SANDBOX",
+        ),
+    ],
+)
+def test_production_refuses_missing_or_placeholder_secrets(
+    overrides: dict[str, str], variable: str
+) -> None:
+    settings = Settings(mode=Mode.PRODUCTION, **overrides)
+    with pytest.raises(ConfigError, match=variable):
+        settings.check_production()
+
+
+def test_production_starts_with_real_secrets() -> None:
+    Settings(
+        mode=Mode.PRODUCTION,
+        admin_token="a-real-admin-token-123",
+        sandbox=False,
+        stripe_webhook_secrets="whsec_real_secret_9",
+        stripe_api_key="sk_live_realkey_123",
+    ).check_production()
