@@ -1,4 +1,4 @@
-"""The webhook inbox end to end: real server, real HTTP, signed recorded payloads, both databases."""
+"""The webhook inbox end to end: real server, real HTTP, signed recorded payloads, both DBs."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from starlette.concurrency import run_in_threadpool
@@ -19,7 +19,7 @@ from steward.inbox.verify import verify_stripe
 webhooks = APIRouter(tags=["webhooks"])
 admin = APIRouter(prefix="/admin/api/events", tags=["admin: events"])
 
-ERRORS = {
+ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "Refused: bad signature, stale timestamp or not an event; nothing stored"}
 }
 

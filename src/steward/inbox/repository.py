@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from steward.errors import IllegalTransition, NotFound
 from steward.inbox.models import OPEN, EventStatus, InboundEvent, sources_of
 
-T = InboundEvent.__table__
+T: sa.Table = InboundEvent.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,7 @@ def search(
 
 
 def backlog(session: Session) -> Backlog:
-    counts = dict(
+    counts: dict[str, int] = dict(
         session.execute(
             sa.select(T.c.status, sa.func.count())
             .where(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import context
 
 from steward.db import make_engine
@@ -10,7 +11,7 @@ config = context.config
 connection = config.attributes.get("connection")
 
 
-def _run(conn: object) -> None:
+def _run(conn: sa.Connection) -> None:
     context.configure(connection=conn, target_metadata=None, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()

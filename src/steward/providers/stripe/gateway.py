@@ -84,4 +84,4 @@ class StripeGateway:
             sub = self.client.v1.subscriptions.retrieve(subscription_id)
         except stripe.StripeError as exc:
             raise ProviderError(f"stripe: cannot retrieve {subscription_id}: {exc}") from exc
-        return cast(dict[str, Any], sub.to_dict())
+        return sub.to_dict()
