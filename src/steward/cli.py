@@ -45,6 +45,7 @@ def _steward(settings: Settings | None = None):  # type: ignore[no-untyped-def]
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    demo: Annotated[bool, typer.Option(help="Run a scripted customer once the server is up.")] = False,
 ) -> None:
     """Run the HTTP server with the durable engine and inbox workers."""
     import uvicorn
@@ -54,7 +55,31 @@ def serve(
     settings = _settings()
     if settings.public_url == "http://127.0.0.1:8000" and port != 8000:
         settings.public_url = f"http://{host}:{port}"
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", access_log=False)
+    app = create_app(settings)
+    if demo:
+        if app.state.stripe_sandbox is None:
+            raise StewardError("--demo needs the Stripe sandbox: unset STEWARD_SANDBOX=false")
+        threading.Thread(target=_run_demo, args=(app,), daemon=True).start()
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+
+def _run_demo(app: object) -> None:
+    from steward.demo.script import scripted_customer, wait_until_up
+
+    state = app.state  # type: ignore[attr-defined]
+    base_url = state.steward.settings.public_url
+    try:
+        wait_until_up(base_url)
+        tenant = scripted_customer(state.steward, state.stripe_sandbox, base_url)
+    except Exception as exc:
+        err.print(f"demo: the scripted customer failed: {exc}")
+        return
+    console.print(
+        f"\n[bold green]demo:[/] tenant {tenant['id']} paid and is {tenant['billing_status']}.\n"
+        f"  curl -H 'Authorization: Bearer {state.steward.settings.admin_token}' "
+        f"{base_url}/admin/api/tenants/{tenant['id']}\n"
+        f"  API docs: {base_url}/docs   readiness: {base_url}/readyz   metrics: {base_url}/metrics\n"
+    )
 
 
 @app.command()
