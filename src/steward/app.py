@@ -3,6 +3,7 @@ starts the durable engine and the inbox workers."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -37,18 +38,19 @@ def create_app(settings: Settings | None = None, steward: Steward | None = None)
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if settings.auto_migrate:
-            migrate.up(steward.db)
+            await asyncio.to_thread(migrate.up, steward.db)
         sandbox = _app.state.stripe_sandbox
         if sandbox is not None:
             sandbox.start()
-        steward.start("server", durable=settings.durable_engine)
+        # DBOS's synchronous API refuses to run on the event loop: start it from a thread.
+        await asyncio.to_thread(steward.start, "server", durable=settings.durable_engine)
         log.info("server.started", product=steward.product.name, database=steward.db.dialect)
         try:
             yield
         finally:
             if sandbox is not None:
                 sandbox.stop()
-            steward.stop(durable=settings.durable_engine)
+            await asyncio.to_thread(steward.stop, durable=settings.durable_engine)
 
     app = FastAPI(
         title="Steward",

@@ -8,6 +8,7 @@ from steward import engine
 from steward.billing import handlers as billing_handlers
 from steward.config import Settings
 from steward.db import Database
+from steward.events.bus import DomainEventBus
 from steward.inbox import repository as inbox_repo
 from steward.inbox.handlers import HandlerRegistry
 from steward.inbox.service import Inbox, RetryPolicy
@@ -26,6 +27,7 @@ class Steward:
     registry: HandlerRegistry
     inbox: Inbox
     stripe: StripeGateway
+    bus: DomainEventBus
     workers: InboxWorkers | None = None
     executor_id: str = ""
     extras: dict[str, object] = field(default_factory=dict)
@@ -73,4 +75,5 @@ def build(
     if not api_base and settings.sandbox:
         api_base = settings.public_url.rstrip("/") + "/sandbox/stripe"
     stripe = StripeGateway(settings.stripe_api_key, api_base)
-    return Steward(settings, db, product, clock, registry, inbox, stripe)
+    bus = DomainEventBus(clock, settings.app_version)
+    return Steward(settings, db, product, clock, registry, inbox, stripe, bus)

@@ -45,7 +45,9 @@ def _steward(settings: Settings | None = None):  # type: ignore[no-untyped-def]
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    demo: Annotated[bool, typer.Option(help="Run a scripted customer once the server is up.")] = False,
+    demo: Annotated[
+        bool, typer.Option(help="Run a scripted customer once the server is up.")
+    ] = False,
 ) -> None:
     """Run the HTTP server with the durable engine and inbox workers."""
     import uvicorn
@@ -78,7 +80,7 @@ def _run_demo(app: object) -> None:
         f"\n[bold green]demo:[/] tenant {tenant['id']} paid and is {tenant['billing_status']}.\n"
         f"  curl -H 'Authorization: Bearer {state.steward.settings.admin_token}' "
         f"{base_url}/admin/api/tenants/{tenant['id']}\n"
-        f"  API docs: {base_url}/docs   readiness: {base_url}/readyz   metrics: {base_url}/metrics\n"
+        f"  API docs: {base_url}/docs  readiness: {base_url}/readyz  metrics: {base_url}/metrics\n"
     )
 
 
@@ -102,7 +104,7 @@ def worker(
 
 
 @migrate_app.command("up")
-def migrate_up(revision: Annotated[str, typer.Argument()] = "head") -> None:
+def migrate_up(revision: Annotated[str, typer.Argument()] = "heads") -> None:
     """Apply migrations up to REVISION (default: the newest)."""
     steward = _steward()
     migrations.up(steward.db, revision)
@@ -111,7 +113,7 @@ def migrate_up(revision: Annotated[str, typer.Argument()] = "head") -> None:
 
 @migrate_app.command("down")
 def migrate_down(revision: Annotated[str, typer.Argument()] = "-1") -> None:
-    """Revert migrations down to REVISION (default: one step; 'base' reverts all)."""
+    """Revert migrations down to REVISION ('base' reverts all; '-1' one step on a single branch)."""
     steward = _steward()
     migrations.down(steward.db, revision)
     console.print(f"migrated down to {migrations.status(steward.db)[0] or 'base'}")

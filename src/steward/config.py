@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     ready_max_backlog_age_seconds: float = Field(default=300.0, gt=0)
     auto_migrate: bool = True  # development: migrate on start; production: run 'steward migrate up'
     durable_engine: bool = True  # launch DBOS in this process
+    domain_queue_concurrency: int = Field(default=4, ge=1)  # domain-event workflows per process
+    domain_queue_poll_seconds: float = Field(default=0.2, gt=0)
     dbos_schema: str = "dbos"  # PostgreSQL schema of the durable engine's tables
     log_level: str = "INFO"
     log_json: bool = True

@@ -11,10 +11,11 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from dbos import DBOS
+from dbos import DBOS, DBOSClient
 
 from steward import metrics
 from steward.config import Settings
+from steward.events.bus import QUEUE
 
 log = structlog.get_logger("steward.engine")
 
@@ -67,6 +68,16 @@ def launch(settings: Settings, role: str, steward: Any) -> str:
         }
     )
     DBOS.launch()
+    DBOS.register_queue(
+        QUEUE,
+        worker_concurrency=settings.domain_queue_concurrency,
+        polling_interval_sec=settings.domain_queue_poll_seconds,
+    )
+    steward.bus.client = DBOSClient(
+        system_database_url=settings.database_url,
+        dbos_system_schema=settings.dbos_schema,
+        application_name="steward",
+    )
     DBOS.apply_schedules(
         [
             {
@@ -82,5 +93,8 @@ def launch(settings: Settings, role: str, steward: Any) -> str:
 
 def shutdown() -> None:
     global _runtime
+    if _runtime is not None and _runtime.bus.client is not None:
+        _runtime.bus.client.destroy()
+        _runtime.bus.client = None
     DBOS.destroy(destroy_registry=False)
     _runtime = None

@@ -1,4 +1,7 @@
-"""Alembic, driven from Steward: ``steward migrate up|down|status``."""
+"""Alembic, driven from Steward: ``steward migrate up|down|status``.
+
+Each domain's tables may live on a branch of their own from ``0001_core`` (a ``branch_labels``
+name), so ``up`` goes to every head and ``down base`` reverts them all."""
 
 from __future__ import annotations
 
@@ -8,8 +11,17 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 
 from steward.db import Database
+from steward.errors import StewardError
+
+
+class MigrationError(StewardError):
+    """A migration command could not run."""
+
+    code = "migration_error"
+
 
 SCRIPTS = Path(__file__).parent / "migrations"
 
@@ -25,11 +37,14 @@ def _run(db: Database, fn: str, revision: str) -> None:
     config = _config(db)
     with db.engine.connect() as conn:
         config.attributes["connection"] = conn
-        getattr(command, fn)(config, revision)
+        try:
+            getattr(command, fn)(config, revision)
+        except CommandError as exc:
+            raise MigrationError(f"migrate: {exc}") from exc
         conn.commit()
 
 
-def up(db: Database, revision: str = "head") -> None:
+def up(db: Database, revision: str = "heads") -> None:
     _run(db, "upgrade", revision)
 
 
@@ -38,8 +53,9 @@ def down(db: Database, revision: str = "-1") -> None:
 
 
 def status(db: Database) -> tuple[str | None, str | None]:
-    """(current revision, head revision)."""
+    """(current revisions, head revisions), each comma-joined; a domain may be its own branch."""
     script = ScriptDirectory.from_config(_config(db))
     with db.engine.connect() as conn:
-        current = MigrationContext.configure(conn).get_current_revision()
-    return current, script.get_current_head()
+        current = MigrationContext.configure(conn).get_current_heads()
+    heads = script.get_heads()
+    return (",".join(sorted(current)) or None), ",".join(sorted(heads))

@@ -36,18 +36,29 @@ def scripted_customer(steward: Steward, sandbox: Any, base_url: str) -> dict[str
     with httpx.Client(base_url=base_url, headers=headers, timeout=30) as http:
         r = http.post(
             "/admin/api/tenants",
-            json={"email": f"owner+{suffix}@example.com", "name": f"Ace Plumbing {suffix}",
-                  "phone": "+44 7911 123456", "plan": "starter"},
+            json={
+                "email": f"owner+{suffix}@example.com",
+                "name": f"Ace Plumbing {suffix}",
+                "phone": "+44 7911 123456",
+                "plan": "starter",
+            },
         )
         r.raise_for_status()
         tenant = r.json()
         log.info("demo.signed_up", tenant_id=tenant["id"], plan=tenant["plan"])
         plan = steward.product.plan(tenant["plan"])
         session = steward.stripe.create_checkout_session(
-            tenant_id=tenant["id"], email=tenant["email"], plan_key=plan.key, plan_name=plan.name,
-            price=plan.price, currency=plan.currency, interval=plan.interval,
-            trial_days=plan.trial_days, stripe_price_id=plan.stripe_price_id,
-            success_url=f"{base_url}/healthz", cancel_url=f"{base_url}/healthz",
+            tenant_id=tenant["id"],
+            email=tenant["email"],
+            plan_key=plan.key,
+            plan_name=plan.name,
+            price=plan.price,
+            currency=plan.currency,
+            interval=plan.interval,
+            trial_days=plan.trial_days,
+            stripe_price_id=plan.stripe_price_id,
+            success_url=f"{base_url}/healthz",
+            cancel_url=f"{base_url}/healthz",
             idempotency_key=f"checkout:{tenant['id']}:{plan.key}:1",
         )
         log.info("demo.checkout_opened", tenant_id=tenant["id"], checkout_session=session.id)
@@ -57,9 +68,13 @@ def scripted_customer(steward: Steward, sandbox: Any, base_url: str) -> dict[str
         while time.monotonic() < deadline:
             tenant = http.get(f"/admin/api/tenants/{tenant['id']}").json()
             if tenant["payment_status"] == "active":
-                log.info("demo.activated", tenant_id=tenant["id"],
-                         billing_status=tenant["billing_status"], trial_ends_at=tenant["trial_ends_at"],
-                         stripe_subscription_id=tenant["stripe_subscription_id"])
+                log.info(
+                    "demo.activated",
+                    tenant_id=tenant["id"],
+                    billing_status=tenant["billing_status"],
+                    trial_ends_at=tenant["trial_ends_at"],
+                    stripe_subscription_id=tenant["stripe_subscription_id"],
+                )
                 return dict(tenant)
             time.sleep(0.2)
     raise RuntimeError(f"tenant {tenant['id']} was not activated within 30 s")
