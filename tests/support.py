@@ -66,6 +66,7 @@ def settings_for(url: str, dbos_schema: str, port: int = 0, **overrides: Any) ->
         "retry_max_seconds": 0.2,
         "log_level": "WARNING",
         "app_version": "test",
+        "sandbox_smtp_port": free_port(),
     }
     values.update(overrides)
     return Settings(**values)

@@ -39,9 +39,11 @@ def create_app(settings: Settings | None = None, steward: Steward | None = None)
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if settings.auto_migrate:
             await asyncio.to_thread(migrate.up, steward.db)
-        sandbox = _app.state.stripe_sandbox
+        sandbox, sink = _app.state.stripe_sandbox, _app.state.mail_sink
         if sandbox is not None:
             sandbox.start()
+        if sink is not None:
+            sink.start()
         # DBOS's synchronous API refuses to run on the event loop: start it from a thread.
         await asyncio.to_thread(steward.start, "server", durable=settings.durable_engine)
         log.info("server.started", product=steward.product.name, database=steward.db.dialect)
@@ -50,6 +52,8 @@ def create_app(settings: Settings | None = None, steward: Steward | None = None)
         finally:
             if sandbox is not None:
                 sandbox.stop()
+            if sink is not None:
+                sink.stop()
             await asyncio.to_thread(steward.stop, durable=settings.durable_engine)
 
     app = FastAPI(
@@ -60,6 +64,7 @@ def create_app(settings: Settings | None = None, steward: Steward | None = None)
     )
     app.state.steward = steward
     app.state.stripe_sandbox = None
+    app.state.mail_sink = None
     errors.install(app)
     app.include_router(ops_endpoints.router)
     app.include_router(inbox_endpoints.webhooks)
@@ -81,6 +86,7 @@ def create_app(settings: Settings | None = None, steward: Steward | None = None)
 
 
 def _mount_sandboxes(app: FastAPI, settings: Settings) -> None:
+    from steward.providers.email import MailSink
     from steward.providers.stripe.sandbox import StripeSandbox
 
     sandbox = StripeSandbox(
@@ -89,3 +95,7 @@ def _mount_sandboxes(app: FastAPI, settings: Settings) -> None:
     )
     app.state.stripe_sandbox = sandbox
     app.mount("/sandbox/stripe", sandbox.app)
+    if not settings.smtp_url:
+        sink = MailSink(port=settings.sandbox_smtp_port)
+        app.state.mail_sink = sink
+        app.include_router(sink.router, prefix="/sandbox/mail")

@@ -9,12 +9,14 @@ from steward.billing import handlers as billing_handlers
 from steward.config import Settings
 from steward.db import Database
 from steward.events.bus import DomainEventBus
+from steward.executors import Heartbeat
 from steward.inbox import repository as inbox_repo
 from steward.inbox.handlers import HandlerRegistry
 from steward.inbox.service import Inbox, RetryPolicy
 from steward.inbox.worker import InboxWorkers
 from steward.kit.clock import Clock
 from steward.product import Product, load_product
+from steward.providers.email import SmtpMailer
 from steward.providers.stripe.gateway import StripeGateway
 
 
@@ -28,7 +30,9 @@ class Steward:
     inbox: Inbox
     stripe: StripeGateway
     bus: DomainEventBus
+    mailer: SmtpMailer
     workers: InboxWorkers | None = None
+    heartbeat: Heartbeat | None = None
     executor_id: str = ""
     extras: dict[str, object] = field(default_factory=dict)
 
@@ -76,4 +80,6 @@ def build(
         api_base = settings.public_url.rstrip("/") + "/sandbox/stripe"
     stripe = StripeGateway(settings.stripe_api_key, api_base)
     bus = DomainEventBus(clock, settings.app_version)
-    return Steward(settings, db, product, clock, registry, inbox, stripe, bus)
+    smtp_url = settings.smtp_url or f"smtp://127.0.0.1:{settings.sandbox_smtp_port}"
+    mailer = SmtpMailer(smtp_url, settings.email_from)
+    return Steward(settings, db, product, clock, registry, inbox, stripe, bus, mailer)

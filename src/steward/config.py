@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     stripe_api_base: str = ""  # empty: the real Stripe API; a URL: that Stripe (e.g. the sandbox)
     sandbox: bool = True  # mount the provider sandboxes in this server (development only)
     public_url: str = "http://127.0.0.1:8000"
+    smtp_url: str = ""  # empty: the sandbox mail sink on sandbox_smtp_port
+    sandbox_smtp_port: int = 8025
+    email_from: str = "Steward <no-reply@steward.local>"
     app_version: str = "0.1.0"
     executor_id: str = ""  # empty: a unique id per process
     max_attempts: int = Field(default=5, ge=1)
@@ -49,6 +52,8 @@ class Settings(BaseSettings):
     durable_engine: bool = True  # launch DBOS in this process
     domain_queue_concurrency: int = Field(default=4, ge=1)  # domain-event workflows per process
     domain_queue_poll_seconds: float = Field(default=0.2, gt=0)
+    executor_heartbeat_seconds: float = Field(default=5.0, gt=0)
+    executor_stale_seconds: float = Field(default=30.0, gt=0)  # then another process takes over
     dbos_schema: str = "dbos"  # PostgreSQL schema of the durable engine's tables
     log_level: str = "INFO"
     log_json: bool = True

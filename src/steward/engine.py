@@ -16,6 +16,7 @@ from dbos import DBOS, DBOSClient
 from steward import metrics
 from steward.config import Settings
 from steward.events.bus import QUEUE
+from steward.executors import Heartbeat
 
 log = structlog.get_logger("steward.engine")
 
@@ -87,12 +88,26 @@ def launch(settings: Settings, role: str, steward: Any) -> str:
             }
         ]
     )
+    heartbeat = Heartbeat(
+        steward.db,
+        steward.clock,
+        executor,
+        role,
+        settings.app_version,
+        settings.executor_heartbeat_seconds,
+        settings.executor_stale_seconds,
+    )
+    heartbeat.start()
+    steward.heartbeat = heartbeat
     log.info("engine.launched", executor_id=executor, app_version=settings.app_version, role=role)
     return executor
 
 
 def shutdown() -> None:
     global _runtime
+    if _runtime is not None and _runtime.heartbeat is not None:
+        _runtime.heartbeat.stop()
+        _runtime.heartbeat = None
     if _runtime is not None and _runtime.bus.client is not None:
         _runtime.bus.client.destroy()
         _runtime.bus.client = None

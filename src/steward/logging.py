@@ -16,7 +16,7 @@ _SECRET_KEYS = re.compile(
     r"(secret|token|password|authorization|api_key|signature|payload|body)", re.I
 )
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
-_PHONE = re.compile(r"\+?\d[\d\s().-]{7,}\d")
+_PHONE = re.compile(r"\+?[\d\s().-]{8,20}")  # a whole value that looks like a phone number
 
 
 def redact(
@@ -29,7 +29,7 @@ def redact(
             event_dict[key] = "[redacted]"
         elif isinstance(value, str):
             value = _EMAIL.sub(lambda m: mask_email(m.group(0)), value)
-            event_dict[key] = _PHONE.sub(lambda m: mask_phone(m.group(0)), value)
+            event_dict[key] = mask_phone(value) if _PHONE.fullmatch(value) else value
     return event_dict
 
 

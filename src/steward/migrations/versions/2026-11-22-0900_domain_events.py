@@ -1,4 +1,4 @@
-"""Domain events: the append-only log that domains publish to one another.
+"""Domain events (the log domains publish to one another) and executors (process heartbeats).
 
 Revision ID: 0002_events
 Revises: 0001_core
@@ -35,7 +35,16 @@ def upgrade() -> None:
     )
     op.create_index("ix_domain_events_type_at", "domain_events", ["type", "created_at"])
     op.create_index("ix_domain_events_tenant_at", "domain_events", ["tenant_id", "created_at"])
+    op.create_table(
+        "executors",
+        sa.Column("id", sa.String(128), primary_key=True),
+        sa.Column("role", sa.String(32), nullable=False),
+        sa.Column("app_version", sa.String(64), nullable=False),
+        sa.Column("started_at", UTCDateTime(), nullable=False),
+        sa.Column("heartbeat_at", UTCDateTime(), nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("executors")
     op.drop_table("domain_events")
