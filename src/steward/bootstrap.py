@@ -80,6 +80,9 @@ def build(
         api_base = settings.public_url.rstrip("/") + "/sandbox/stripe"
     stripe = StripeGateway(settings.stripe_api_key, api_base)
     bus = DomainEventBus(clock, settings.app_version)
+    for event_type, names in product.domain_subscribers.items():
+        for name in names:
+            bus.subscribe(event_type, name)
     smtp_url = settings.smtp_url or f"smtp://127.0.0.1:{settings.sandbox_smtp_port}"
     mailer = SmtpMailer(smtp_url, settings.email_from)
     return Steward(settings, db, product, clock, registry, inbox, stripe, bus, mailer)

@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     ready_max_backlog_age_seconds: float = Field(default=300.0, gt=0)
     auto_migrate: bool = True  # development: migrate on start; production: run 'steward migrate up'
     durable_engine: bool = True  # launch DBOS in this process
+    run_workflows: bool = True  # run queued durable workflows in this process (false: web only)
     domain_queue_concurrency: int = Field(default=4, ge=1)  # domain-event workflows per process
     domain_queue_poll_seconds: float = Field(default=0.2, gt=0)
     executor_heartbeat_seconds: float = Field(default=5.0, gt=0)

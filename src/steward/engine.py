@@ -68,6 +68,8 @@ def launch(settings: Settings, role: str, steward: Any) -> str:
             "dbos_system_schema": settings.dbos_schema,
         }
     )
+    if not settings.run_workflows:
+        DBOS.listen_queues([])  # this process enqueues and schedules, but runs no queued work
     DBOS.launch()
     DBOS.register_queue(
         QUEUE,

@@ -47,6 +47,8 @@ class Product:
     default_region: str = "GB"  # for phone numbers typed without a country code
     # Extra inbox handlers, keyed "source:event.type"; each takes a HandlerContext.
     event_handlers: dict[str, Callable[[Any], None]] = field(default_factory=dict)
+    # Domain-event subscribers: event type -> names of DBOS workflows taking the event id.
+    domain_subscribers: dict[str, list[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         keys = [p.key for p in self.plans]
