@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from steward import engine
 from steward.billing import handlers as billing_handlers
@@ -10,6 +11,7 @@ from steward.config import Settings
 from steward.db import Database
 from steward.events.bus import DomainEventBus
 from steward.executors import Heartbeat
+from steward.flags.service import BUILTIN, Flags
 from steward.inbox import repository as inbox_repo
 from steward.inbox.handlers import HandlerRegistry
 from steward.inbox.service import Inbox, RetryPolicy
@@ -31,8 +33,12 @@ class Steward:
     stripe: StripeGateway
     bus: DomainEventBus
     mailer: SmtpMailer
+    flags: Flags
     workers: InboxWorkers | None = None
     heartbeat: Heartbeat | None = None
+    # Domains add DBOS cron schedules (dbos.ScheduleInput dicts) and queues (name, options) here.
+    schedules: list[Any] = field(default_factory=list)
+    queues: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     executor_id: str = ""
     extras: dict[str, object] = field(default_factory=dict)
 
@@ -85,4 +91,5 @@ def build(
             bus.subscribe(event_type, name)
     smtp_url = settings.smtp_url or f"smtp://127.0.0.1:{settings.sandbox_smtp_port}"
     mailer = SmtpMailer(smtp_url, settings.email_from)
-    return Steward(settings, db, product, clock, registry, inbox, stripe, bus, mailer)
+    flags = Flags(db, clock, [*BUILTIN, *product.flags])
+    return Steward(settings, db, product, clock, registry, inbox, stripe, bus, mailer, flags)

@@ -76,6 +76,8 @@ def launch(settings: Settings, role: str, steward: Any) -> str:
         worker_concurrency=settings.domain_queue_concurrency,
         polling_interval_sec=settings.domain_queue_poll_seconds,
     )
+    for name, options in steward.queues:
+        DBOS.register_queue(name, **options)
     steward.bus.client = DBOSClient(
         system_database_url=settings.database_url,
         dbos_system_schema=settings.dbos_schema,

@@ -49,6 +49,8 @@ class Product:
     event_handlers: dict[str, Callable[[Any], None]] = field(default_factory=dict)
     # Domain-event subscribers: event type -> names of DBOS workflows taking the event id.
     domain_subscribers: dict[str, list[str]] = field(default_factory=dict)
+    # Kill switches of the product's own, beside the built-in ones (steward.flags.service.BUILTIN).
+    flags: list[Any] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         keys = [p.key for p in self.plans]

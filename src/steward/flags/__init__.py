@@ -1,0 +1,1 @@
+"""Kill switches: named flags in the database, seen by every process within a second."""
