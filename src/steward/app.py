@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None, steward: Steward | None = None)
     app.include_router(inbox_endpoints.webhooks)
     app.include_router(inbox_endpoints.admin)
     app.include_router(tenant_endpoints.admin)
+    app.include_router(tenant_endpoints.tenant_api)
     if settings.sandbox:
         _mount_sandboxes(app, settings)
 

@@ -20,6 +20,7 @@ from steward.kit.clock import Clock
 from steward.product import Product, load_product
 from steward.providers.email import SmtpMailer
 from steward.providers.stripe.gateway import StripeGateway
+from steward.tokens.service import TenantTokens
 
 
 @dataclass
@@ -34,6 +35,7 @@ class Steward:
     bus: DomainEventBus
     mailer: SmtpMailer
     flags: Flags
+    tokens: TenantTokens
     workers: InboxWorkers | None = None
     heartbeat: Heartbeat | None = None
     # Domains add DBOS cron schedules (dbos.ScheduleInput dicts) and queues (name, options) here.
@@ -71,7 +73,8 @@ def build(
     product = product or load_product(settings.product)
     db = Database(settings.database_url)
     registry = HandlerRegistry()
-    billing_handlers.register(registry, product, clock)
+    bus = DomainEventBus(clock, settings.app_version)
+    billing_handlers.register(registry, product, clock, bus)
     for key, handler in product.event_handlers.items():
         source, _, event_type = key.partition(":")
         registry.register(source, event_type, handler)
@@ -85,11 +88,20 @@ def build(
     if not api_base and settings.sandbox:
         api_base = settings.public_url.rstrip("/") + "/sandbox/stripe"
     stripe = StripeGateway(settings.stripe_api_key, api_base)
-    bus = DomainEventBus(clock, settings.app_version)
     for event_type, names in product.domain_subscribers.items():
         for name in names:
             bus.subscribe(event_type, name)
     smtp_url = settings.smtp_url or f"smtp://127.0.0.1:{settings.sandbox_smtp_port}"
     mailer = SmtpMailer(smtp_url, settings.email_from)
     flags = Flags(db, clock, [*BUILTIN, *product.flags])
-    return Steward(settings, db, product, clock, registry, inbox, stripe, bus, mailer, flags)
+    tokens = TenantTokens(
+        settings.tenant_token_keys,
+        algorithm=settings.tenant_token_algorithm,
+        audience=settings.tenant_token_audience,
+        issuer=settings.public_url,
+        ttl_seconds=settings.tenant_token_ttl_seconds,
+        clock=clock,
+    )
+    return Steward(
+        settings, db, product, clock, registry, inbox, stripe, bus, mailer, flags, tokens
+    )

@@ -17,6 +17,7 @@ from steward.errors import ConfigError
 PLACEHOLDERS = {"", "changeme", "change-me", "secret", "placeholder", "todo", "xxx", "dev"}
 DEV_ADMIN_TOKEN = "dev-admin-token"
 DEV_WEBHOOK_SECRET = "whsec_steward_dev"
+DEV_TENANT_KEY = "steward-dev-tenant-token-key-not-for-production"
 
 
 class Mode(StrEnum):
@@ -56,6 +57,11 @@ class Settings(BaseSettings):
     executor_heartbeat_seconds: float = Field(default=5.0, gt=0)
     executor_stale_seconds: float = Field(default=30.0, gt=0)  # then another process takes over
     dbos_schema: str = "dbos"  # PostgreSQL schema of the durable engine's tables
+    # kid:secret pairs, comma-separated; the first signs, all verify
+    tenant_token_keys: str = "dev:" + DEV_TENANT_KEY
+    tenant_token_algorithm: str = "HS256"
+    tenant_token_audience: str = "steward-tenant"
+    tenant_token_ttl_seconds: int = Field(default=900, gt=0)
     log_level: str = "INFO"
     log_json: bool = True
 
@@ -84,6 +90,9 @@ class Settings(BaseSettings):
             "STEWARD_ADMIN_TOKEN": [self.admin_token],
             "STEWARD_STRIPE_WEBHOOK_SECRETS": self.webhook_secrets or [""],
             "STEWARD_STRIPE_API_KEY": [self.stripe_api_key],
+            "STEWARD_TENANT_TOKEN_KEYS": [
+                k.partition(":")[2] for k in self.tenant_token_keys.split(",")
+            ],
         }
         for variable, values in checks.items():
             for value in values:
@@ -100,7 +109,13 @@ def _is_placeholder(value: str) -> bool:
     v = value.strip().lower()
     return (
         v in PLACEHOLDERS
-        or v in {DEV_ADMIN_TOKEN, DEV_WEBHOOK_SECRET, "sk_test_sandbox"}
+        or v
+        in {
+            DEV_ADMIN_TOKEN,
+            DEV_WEBHOOK_SECRET,
+            "sk_test_sandbox",
+            "steward-dev-tenant-token-key-not-for-production",
+        }
         or v.endswith("_placeholder")
         or len(v) < 12
     )

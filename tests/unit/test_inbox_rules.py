@@ -81,6 +81,15 @@ def test_backoff_grows_and_is_capped() -> None:
                 "stripe_webhook_secrets": "whsec_real_secret_9",
                 "stripe_api_key": "sk_live_realkey_123",
             },
+            "STEWARD_TENANT_TOKEN_KEYS",
+        ),
+        (
+            {
+                "admin_token": "a-real-admin-token-123",
+                "stripe_webhook_secrets": "whsec_real_secret_9",
+                "stripe_api_key": "sk_live_realkey_123",
+                "tenant_token_keys": "k1:a-real-tenant-token-key-of-32-chars!!",
+            },
             "STEWARD_SANDBOX",
         ),
     ],
@@ -100,4 +109,5 @@ def test_production_starts_with_real_secrets() -> None:
         sandbox=False,
         stripe_webhook_secrets="whsec_real_secret_9",
         stripe_api_key="sk_live_realkey_123",
+        tenant_token_keys="k1:a-real-tenant-token-key-of-32-chars!!",
     ).check_production()

@@ -9,6 +9,7 @@ from fastapi import Depends, Header, Request
 
 from steward.bootstrap import Steward
 from steward.errors import Unauthorized
+from steward.tokens.service import InvalidToken, TenantClaims
 
 
 def get_steward(request: Request) -> Steward:
@@ -32,3 +33,16 @@ def require_admin(
 
 
 Admin = Annotated[str, Depends(require_admin)]
+
+
+def require_tenant(
+    steward: StewardDep, authorization: Annotated[str | None, Header()] = None
+) -> TenantClaims:
+    """The tenant API takes ``Authorization: Bearer <tenant token>``; no anonymous fallback."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise InvalidToken("send Authorization: Bearer <tenant token>")
+    return steward.tokens.verify(token)
+
+
+CurrentTenant = Annotated[TenantClaims, Depends(require_tenant)]

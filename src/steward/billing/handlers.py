@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from steward.errors import PermanentEventError, StewardError
+from steward.events.bus import DomainEventBus
 from steward.inbox.handlers import HandlerContext, HandlerRegistry
 from steward.kit.clock import Clock
 from steward.kit.phone import to_e164
@@ -49,7 +50,22 @@ def _id(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def register(registry: HandlerRegistry, product: Product, clock: Clock) -> None:
+def register(
+    registry: HandlerRegistry, product: Product, clock: Clock, bus: DomainEventBus
+) -> None:
+    def apply(ctx: HandlerContext, tenant: Tenant, change: tenants.BillingChange) -> None:
+        """Apply a billing change; the first activation publishes ``tenant.activated``."""
+        first = tenant.activated_at is None
+        tenants.apply_billing(ctx.session, clock, tenant, change)
+        if first and tenant.activated_at is not None:
+            bus.publish(
+                ctx.session,
+                "tenant.activated",
+                tenant_id=tenant.id,
+                data={"plan": tenant.plan, "billing_status": tenant.billing_status.value},
+                cause_event_id=ctx.event.id,
+            )
+
     @registry.on("stripe", "checkout.session.completed")
     def checkout_completed(ctx: HandlerContext) -> None:
         obj = ctx.data_object
@@ -90,9 +106,8 @@ def register(registry: HandlerRegistry, product: Product, clock: Clock) -> None:
         trial_days = int(metadata.get("trial_days", plan.trial_days))
         happened = ctx.event.provider_created_at or clock.now()
         status = BillingStatus.TRIALING if trial_days > 0 else BillingStatus.ACTIVE
-        tenants.apply_billing(
-            ctx.session,
-            clock,
+        apply(
+            ctx,
             tenant,
             tenants.BillingChange(
                 status=status,
@@ -121,9 +136,8 @@ def register(registry: HandlerRegistry, product: Product, clock: Clock) -> None:
         status = STRIPE_STATUS.get(raw)
         if status is None:
             raise PermanentEventError(f"subscription status {raw!r} is not one Steward knows")
-        tenants.apply_billing(
-            ctx.session,
-            clock,
+        apply(
+            ctx,
             tenant,
             tenants.BillingChange(
                 status=status,

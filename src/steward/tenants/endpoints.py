@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from steward.api.deps import Admin, StewardDep
+from steward.api.deps import Admin, CurrentTenant, StewardDep
 from steward.tenants import repository as repo
 from steward.tenants import service
-from steward.tenants.schemas import TenantCreate, TenantDetail, TenantOut, TimelineOut
+from steward.tenants.schemas import TenantCreate, TenantDetail, TenantOut, TenantToken, TimelineOut
 
 admin = APIRouter(prefix="/admin/api/tenants", tags=["admin: tenants"])
+tenant_api = APIRouter(prefix="/api/v1", tags=["tenant API"])
 
 
 @admin.post("", response_model=TenantOut, status_code=201)
@@ -30,3 +31,19 @@ def get_tenant(tenant_id: str, steward: StewardDep, _admin: Admin) -> TenantDeta
         tenant = repo.get(session, tenant_id)
         timeline = [TimelineOut.model_validate(e) for e in repo.timeline(session, tenant_id)]
         return TenantDetail(**TenantOut.model_validate(tenant).model_dump(), timeline=timeline)
+
+
+@admin.post("/{tenant_id}/token", response_model=TenantToken, status_code=201)
+def issue_token(tenant_id: str, steward: StewardDep, _admin: Admin) -> TenantToken:
+    """A short-lived tenant token, e.g. for a signup flow's next step."""
+    with steward.db.read() as session:
+        repo.get(session, tenant_id)
+    token = steward.tokens.issue(tenant_id)
+    return TenantToken(token=token, expires_in=steward.settings.tenant_token_ttl_seconds)
+
+
+@tenant_api.get("/me", response_model=TenantOut)
+def me(claims: CurrentTenant, steward: StewardDep) -> TenantOut:
+    """The calling tenant, as the token names it."""
+    with steward.db.read() as session:
+        return TenantOut.model_validate(repo.get(session, claims.tenant_id))

@@ -45,3 +45,9 @@ class TimelineOut(BaseModel):
 
 class TenantDetail(TenantOut):
     timeline: list[TimelineOut]
+
+
+class TenantToken(BaseModel):
+    token: str
+    expires_in: int
+    token_type: str = "Bearer"
