@@ -1,0 +1,1 @@
+"""Example products built on Steward, one per reference system in ../shared/seeds."""
