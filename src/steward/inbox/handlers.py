@@ -1,4 +1,7 @@
-"""The handler registry: one handler per (source, event type).
+"""The handler registry: handlers per (source, event type), applied in registration order.
+
+Several domains may listen to one type (billing and wallets both read checkout.session.completed);
+each ignores what is not for it. All of an event's handlers share its transaction.
 
 A handler receives a ``HandlerContext`` and applies its change through the session it is given;
 the processor marks the event handled in that same transaction, so the effect happens once.
@@ -36,13 +39,13 @@ Handler = Callable[[HandlerContext], None]
 
 class HandlerRegistry:
     def __init__(self) -> None:
-        self._handlers: dict[tuple[str, str], Handler] = {}
+        self._handlers: dict[tuple[str, str], list[Handler]] = {}
 
     def register(self, source: str, event_type: str, handler: Handler) -> None:
-        key = (source, event_type)
-        if key in self._handlers:
-            raise ValueError(f"a handler for {source} {event_type} is already registered")
-        self._handlers[key] = handler
+        handlers = self._handlers.setdefault((source, event_type), [])
+        if handler in handlers:
+            raise ValueError(f"{handler.__name__} is already registered for {source} {event_type}")
+        handlers.append(handler)
 
     def on(self, source: str, *event_types: str) -> Callable[[Handler], Handler]:
         def decorate(handler: Handler) -> Handler:
@@ -52,8 +55,8 @@ class HandlerRegistry:
 
         return decorate
 
-    def get(self, source: str, event_type: str) -> Handler | None:
-        return self._handlers.get((source, event_type))
+    def get(self, source: str, event_type: str) -> list[Handler]:
+        return list(self._handlers.get((source, event_type), ()))
 
     def types(self, source: str) -> list[str]:
         return sorted(t for s, t in self._handlers if s == source)

@@ -124,9 +124,9 @@ class Inbox:
 
     def _apply(self, session: Any, event: InboundEvent) -> None:
         now = self.clock.now()
-        handler = self.registry.get(event.source, event.type)
+        handlers = self.registry.get(event.source, event.type)
         bound = log.bind(event_id=event.id, external_id=event.external_id, type=event.type)
-        if handler is None:
+        if not handlers:
             repo.transition(session, event.id, EventStatus.IGNORED, processed_at=now)
             metrics.EVENTS_PROCESSED.labels(
                 source=event.source, type=event.type, outcome="ignored"
@@ -137,7 +137,8 @@ class Inbox:
         ctx = HandlerContext(session=session, event=event, payload=json.loads(event.payload))
         try:
             with session.begin_nested():  # a failing handler's writes roll back; the claim stays
-                handler(ctx)
+                for handler in handlers:
+                    handler(ctx)
         except PermanentEventError as exc:
             self._fail(session, event, EventStatus.FAILED, attempt, exc, ctx.tenant_id)
             bound.warning("event.failed", tenant_id=ctx.tenant_id, reason=exc.message)
