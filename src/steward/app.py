@@ -17,6 +17,7 @@ from steward.bootstrap import Steward, build
 from steward.config import Settings
 from steward.inbox import endpoints as inbox_endpoints
 from steward.ops import endpoints as ops_endpoints
+from steward.subscriptions import endpoints as subscription_endpoints
 from steward.tenants import endpoints as tenant_endpoints
 
 log = structlog.get_logger("steward.app")
@@ -71,6 +72,8 @@ def create_app(settings: Settings | None = None, steward: Steward | None = None)
     app.include_router(inbox_endpoints.admin)
     app.include_router(tenant_endpoints.admin)
     app.include_router(tenant_endpoints.tenant_api)
+    app.include_router(subscription_endpoints.tenant_api)
+    app.include_router(subscription_endpoints.admin)
     if settings.sandbox:
         _mount_sandboxes(app, settings)
 

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from steward import engine
-from steward.billing import handlers as billing_handlers
 from steward.config import Settings
 from steward.db import Database
 from steward.events.bus import DomainEventBus
@@ -20,6 +19,9 @@ from steward.kit.clock import Clock
 from steward.product import Product, load_product
 from steward.providers.email import SmtpMailer
 from steward.providers.stripe.gateway import StripeGateway
+from steward.subscriptions import workflows as subscription_workflows
+from steward.subscriptions.handlers import Handlers as SubscriptionHandlers
+from steward.subscriptions.machine import Machine
 from steward.tokens.service import TenantTokens
 
 
@@ -36,6 +38,7 @@ class Steward:
     mailer: SmtpMailer
     flags: Flags
     tokens: TenantTokens
+    machine: Machine
     workers: InboxWorkers | None = None
     heartbeat: Heartbeat | None = None
     # Domains add DBOS cron schedules (dbos.ScheduleInput dicts) and queues (name, options) here.
@@ -74,7 +77,9 @@ def build(
     db = Database(settings.database_url)
     registry = HandlerRegistry()
     bus = DomainEventBus(clock, settings.app_version)
-    billing_handlers.register(registry, product, clock, bus)
+    machine = Machine(clock, bus)
+    SubscriptionHandlers(product, clock, bus, machine).register(registry)
+    bus.subscribe("subscription.trial_will_end", "steward.subscriptions.trial_notice")
     for key, handler in product.event_handlers.items():
         source, _, event_type = key.partition(":")
         registry.register(source, event_type, handler)
@@ -102,6 +107,8 @@ def build(
         ttl_seconds=settings.tenant_token_ttl_seconds,
         clock=clock,
     )
-    return Steward(
-        settings, db, product, clock, registry, inbox, stripe, bus, mailer, flags, tokens
+    steward = Steward(
+        settings, db, product, clock, registry, inbox, stripe, bus, mailer, flags, tokens, machine
     )
+    steward.schedules.extend(subscription_workflows.schedules(settings))
+    return steward

@@ -7,7 +7,7 @@ import json
 import signal
 import sys
 import threading
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -16,6 +16,10 @@ from rich.table import Table
 from steward import migrate as migrations
 from steward.config import Settings
 from steward.errors import StewardError
+from steward.subscriptions.cli import stripe_app
+
+if TYPE_CHECKING:
+    from steward.bootstrap import Steward
 
 app = typer.Typer(
     help="Steward: payments in, service out.", no_args_is_help=True, pretty_exceptions_enable=False
@@ -24,6 +28,7 @@ migrate_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 events_app = typer.Typer(help="The webhook inbox.", no_args_is_help=True)
 app.add_typer(migrate_app, name="migrate")
 app.add_typer(events_app, name="events")
+app.add_typer(stripe_app, name="stripe")
 console = Console()
 err = Console(stderr=True)
 
@@ -32,13 +37,16 @@ def _settings() -> Settings:
     return Settings()
 
 
-def _steward(settings: Settings | None = None):  # type: ignore[no-untyped-def]
+def _steward(settings: Settings | None = None) -> Steward:
     from steward import logging as steward_logging
     from steward.bootstrap import build
 
     settings = settings or _settings()
     steward_logging.configure(settings.log_level, settings.log_json)
     return build(settings)
+
+
+make_steward = _steward  # for domain CLI modules
 
 
 @app.command()

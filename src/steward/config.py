@@ -58,12 +58,28 @@ class Settings(BaseSettings):
     executor_stale_seconds: float = Field(default=30.0, gt=0)  # then another process takes over
     dbos_schema: str = "dbos"  # PostgreSQL schema of the durable engine's tables
     # kid:secret pairs, comma-separated; the first signs, all verify
+    stripe_sync_cron: str = "0 */10 * * * *"  # catch-up of missed Stripe events (6-field cron)
+    grace_cron: str = "30 */10 * * * *"  # suspend tenants past due beyond the grace period
+    drift_cron: str = "0 15 * * * *"  # re-fetch live subscriptions and correct drift
     tenant_token_keys: str = "dev:" + DEV_TENANT_KEY
     tenant_token_algorithm: str = "HS256"
     tenant_token_audience: str = "steward-tenant"
     tenant_token_ttl_seconds: int = Field(default=900, gt=0)
     log_level: str = "INFO"
     log_json: bool = True
+    # wallets (issue 6)
+    wallet_default_debt_limit: int = Field(default=500, ge=0)  # minor units a wallet may owe
+    vapi_webhook_secret: str = "vapi_steward_dev_secret"  # HMAC-SHA256 key of /webhooks/vapi
+    vapi_webhook_tolerance: int = 300
+    vapi_api_key: str = "vapi_test_sandbox"
+    vapi_api_base: str = ""  # empty: the mounted sandbox when STEWARD_SANDBOX is on
+    reconcile_cron: str = "0 0 3 * * *"  # daily reconciliation of yesterday's calls (UTC)
+    reconcile_page_size: int = Field(default=500, ge=1, le=1000)
+    recharge_max_per_day: int = Field(default=3, ge=0)
+    recharge_max_per_month: int = Field(default=20, ge=0)
+    recharge_backoff_seconds: float = Field(default=3600.0, ge=0)  # doubled per decline
+    billing_success_rate_min: float = Field(default=0.9, ge=0, le=1)  # alert below this
+    billing_monitor_cron: str = "0 */5 * * * *"
 
     @field_validator("database_url")
     @classmethod

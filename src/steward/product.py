@@ -30,6 +30,10 @@ class Plan:
     interval: str = "month"
     trial_days: int = 0
     stripe_price_id: str = ""  # empty: the checkout uses inline price data
+    grace_days: int = 7  # past_due this long, then the tenant is suspended
+    cancel_policy: str = "period_end"  # or "immediate_in_trial": a trial ends at once
+    dispute_policy: str = "suspend"  # on charge.dispute.created: "suspend" or "none"
+    refund_policy: str = "none"  # on charge.refunded: "suspend" or "none"
 
     def __post_init__(self) -> None:
         if self.price < 0:
@@ -41,16 +45,43 @@ class Plan:
 
 
 @dataclass(frozen=True)
+class Meter:
+    """A priced unit of usage, debited from the tenant's wallet in ``currency`` (wallets)."""
+
+    key: str  # e.g. "voice_minutes"; usage names it
+    unit_price: int  # minor units per unit below
+    per: str = "unit"  # "unit", "second" or "started_minute" (quantities arrive in seconds)
+    currency: str = "usd"
+
+    def __post_init__(self) -> None:
+        if self.unit_price < 0:
+            raise ConfigError(f"meter {self.key}: unit_price must not be negative")
+        if self.per not in ("unit", "second", "started_minute"):
+            raise ConfigError(f"meter {self.key}: per must be unit, second or started_minute")
+        if len(self.currency) != 3:
+            raise ConfigError(f"meter {self.key}: currency must be a 3-letter ISO code")
+
+    def price(self, quantity: int) -> int:
+        """Minor units for ``quantity`` (seconds for time meters): a started minute is a minute."""
+        units = -(-quantity // 60) if self.per == "started_minute" else quantity
+        return units * self.unit_price
+
+
+@dataclass(frozen=True)
 class Product:
     name: str
     plans: list[Plan]
     default_region: str = "GB"  # for phone numbers typed without a country code
+    # Identities that may have only one trial: "email", "phone", "card", "email_domain".
+    trial_identity: tuple[str, ...] = ("email", "phone", "card")
     # Extra inbox handlers, keyed "source:event.type"; each takes a HandlerContext.
     event_handlers: dict[str, Callable[[Any], None]] = field(default_factory=dict)
     # Domain-event subscribers: event type -> names of DBOS workflows taking the event id.
     domain_subscribers: dict[str, list[str]] = field(default_factory=dict)
     # Kill switches of the product's own, beside the built-in ones (steward.flags.service.BUILTIN).
     flags: list[Any] = field(default_factory=list)
+    # Usage meters, priced into wallet debits (steward.wallets).
+    meters: list[Meter] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         keys = [p.key for p in self.plans]

@@ -49,6 +49,13 @@ def insert_if_new(session: Session, values: dict[str, Any]) -> tuple[int, bool]:
     return existing, False
 
 
+def existing(session: Session, source: str, external_ids: list[str]) -> set[str]:
+    rows = session.execute(
+        sa.select(T.c.external_id).where(T.c.source == source, T.c.external_id.in_(external_ids))
+    ).scalars()
+    return set(rows)
+
+
 def claim_next(session: Session, now: datetime) -> InboundEvent | None:
     """The next open event that is due, locked for this transaction (others skip it)."""
     stmt = (

@@ -72,23 +72,7 @@ class Inbox:
     # -- ingest ---------------------------------------------------------------------------------
     def ingest(self, source: str, body: bytes, payload: dict[str, Any]) -> Ingested:
         """Store the raw event once; the stored pending row is its place in the queue."""
-        now = self.clock.now()
-        created = payload.get("created")
-        values = {
-            "source": source,
-            "external_id": payload["id"],
-            "type": payload["type"],
-            "status": EventStatus.PENDING,
-            "payload": body.decode("utf-8"),
-            "provider_created_at": datetime.fromtimestamp(created, UTC)
-            if isinstance(created, int)
-            else None,
-            "received_at": now,
-            "next_attempt_at": now,
-            "attempts": 0,
-            "deliveries": 1,
-            "replays": 0,
-        }
+        values = self._values(source, body, payload, self.clock.now())
         with self.db.transaction() as session:
             event_id, is_new = repo.insert_if_new(session, values)
         metrics.EVENTS_RECEIVED.labels(source=source, type=payload["type"]).inc()
@@ -104,6 +88,44 @@ class Inbox:
             duplicate=not is_new,
         )
         return Ingested(event_id=event_id, duplicate=not is_new)
+
+    def missing(self, source: str, external_ids: list[str]) -> set[str]:
+        """Which of these provider event ids the inbox does not hold."""
+        with self.db.read() as session:
+            return set(external_ids) - repo.existing(session, source, external_ids)
+
+    def ingest_many(self, source: str, batch: list[tuple[bytes, dict[str, Any]]]) -> int:
+        """Store many events in one transaction (a catch-up page); returns how many were new."""
+        now = self.clock.now()
+        new = 0
+        with self.db.transaction() as session:
+            for body, payload in batch:
+                _, is_new = repo.insert_if_new(session, self._values(source, body, payload, now))
+                new += is_new
+        for _, payload in batch:
+            metrics.EVENTS_RECEIVED.labels(source=source, type=payload["type"]).inc()
+        if new:
+            self.wakeup.set()
+        return new
+
+    @staticmethod
+    def _values(source: str, body: bytes, payload: dict[str, Any], now: datetime) -> dict[str, Any]:
+        created = payload.get("created")
+        return {
+            "source": source,
+            "external_id": payload["id"],
+            "type": payload["type"],
+            "status": EventStatus.PENDING,
+            "payload": body.decode("utf-8"),
+            "provider_created_at": datetime.fromtimestamp(created, UTC)
+            if isinstance(created, int)
+            else None,
+            "received_at": now,
+            "next_attempt_at": now,
+            "attempts": 0,
+            "deliveries": 1,
+            "replays": 0,
+        }
 
     # -- process --------------------------------------------------------------------------------
     def process_next(self) -> bool:

@@ -80,53 +80,35 @@ def payment_status_for(status: BillingStatus) -> PaymentStatus:
     return PaymentStatus.INACTIVE
 
 
-@dataclass(frozen=True)
-class BillingChange:
-    status: BillingStatus
-    provider_time: datetime | None  # when the provider says the change happened
-    reason: str
-    event_id: int | None = None
-    trial_ends_at: datetime | None = None
-    customer_id: str | None = None
-    subscription_id: str | None = None
-
-
-def apply_billing(session: Session, clock: Clock, tenant: Tenant, change: BillingChange) -> bool:
-    """Apply a billing change unless a newer one is already applied; returns whether it applied.
-
-    Provider ids are filled in whatever the order, since they never go stale.
-    """
+def mirror_billing(
+    session: Session,
+    clock: Clock,
+    tenant: Tenant,
+    *,
+    status: BillingStatus,
+    trial_ends_at: datetime | None,
+    provider_time: datetime | None,
+    reason: str,
+    event_id: int | None = None,
+    customer_id: str | None = None,
+    subscription_id: str | None = None,
+) -> bool:
+    """Show the tenant's current subscription on the tenant; True on its first activation."""
     now = clock.now()
-    if change.customer_id and not tenant.stripe_customer_id:
-        tenant.stripe_customer_id = change.customer_id
-    if change.subscription_id and not tenant.stripe_subscription_id:
-        tenant.stripe_subscription_id = change.subscription_id
-    tenant.updated_at = now
-    last = tenant.billing_changed_at
-    if last is not None and change.provider_time is not None and change.provider_time < last:
-        note(
-            session,
-            tenant,
-            now,
-            "stale_event",
-            f"skipped {change.reason}: it predates the state already applied",
-            change.event_id,
-        )
-        return False
+    first = tenant.activated_at is None and status in SERVICE_ON
+    if customer_id and not tenant.stripe_customer_id:
+        tenant.stripe_customer_id = customer_id
+    if subscription_id:
+        tenant.stripe_subscription_id = subscription_id
     before = tenant.billing_status
-    tenant.billing_status = change.status
-    tenant.billing_changed_at = change.provider_time or now
-    if change.trial_ends_at is not None or change.status is not BillingStatus.TRIALING:
-        tenant.trial_ends_at = change.trial_ends_at
-    tenant.payment_status = payment_status_for(change.status)
-    if change.status in SERVICE_ON:
-        tenant.activated_at = tenant.activated_at or now
-    note(
-        session,
-        tenant,
-        now,
-        "billing",
-        f"billing {before.value} → {change.status.value}: {change.reason}",
-        change.event_id,
-    )
-    return True
+    tenant.billing_status = status
+    tenant.payment_status = payment_status_for(status)
+    tenant.trial_ends_at = trial_ends_at if status is BillingStatus.TRIALING else None
+    tenant.billing_changed_at = provider_time or now
+    tenant.updated_at = now
+    if first:
+        tenant.activated_at = now
+    if before is not status:
+        note(session, tenant, now, "billing", f"billing {before.value} → {status.value}: {reason}",
+             event_id)
+    return first

@@ -3,6 +3,7 @@ the sandbox: only the base address differs. Every write carries an idempotency k
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -85,3 +86,125 @@ class StripeGateway:
         except stripe.StripeError as exc:
             raise ProviderError(f"stripe: cannot retrieve {subscription_id}: {exc}") from exc
         return sub.to_dict()
+
+    # -- subscriptions lifecycle (issue 3) -------------------------------------------------------
+    def cancel_subscription(self, subscription_id: str, idempotency_key: str) -> dict[str, Any]:
+        try:
+            sub = self.client.v1.subscriptions.cancel(
+                subscription_id, options={"idempotency_key": idempotency_key}
+            )
+        except stripe.StripeError as exc:
+            raise ProviderError(f"stripe: cannot cancel {subscription_id}: {exc}") from exc
+        return sub.to_dict()
+
+    def cancel_at_period_end(self, subscription_id: str, idempotency_key: str) -> dict[str, Any]:
+        try:
+            sub = self.client.v1.subscriptions.update(
+                subscription_id, {"cancel_at_period_end": True},
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe.StripeError as exc:
+            raise ProviderError(f"stripe: cannot schedule cancellation of {subscription_id}: {exc}") from exc
+        return sub.to_dict()
+
+    def create_portal_session(self, customer_id: str, return_url: str) -> str:
+        try:
+            session = self.client.v1.billing_portal.sessions.create(
+                {"customer": customer_id, "return_url": return_url}
+            )
+        except stripe.StripeError as exc:
+            raise ProviderError(f"stripe: cannot open the billing portal: {exc}") from exc
+        return str(session.url)
+
+    def list_events_since(self, created_gte: int, page_size: int = 100) -> Iterator[dict[str, Any]]:
+        """Every event created at or after ``created_gte``, newest first, page by page."""
+        starting_after: str | None = None
+        while True:
+            params: dict[str, Any] = {"limit": page_size, "created": {"gte": created_gte}}
+            if starting_after:
+                params["starting_after"] = starting_after
+            try:
+                page = self.client.v1.events.list(cast(Any, params))
+            except stripe.StripeError as exc:
+                raise ProviderError(f"stripe: cannot list events: {exc}") from exc
+            for event in page.data:
+                yield event.to_dict()
+            if not page.has_more or not page.data:
+                return
+            starting_after = page.data[-1].id
+
+    # -- wallets (issue 6): top-ups and off-session recharges ----------------------------------
+    def create_topup_checkout(
+        self,
+        *,
+        wallet_id: str,
+        tenant_id: str,
+        amount: int,
+        currency: str,
+        success_url: str,
+        cancel_url: str,
+        idempotency_key: str,
+        customer_id: str | None = None,
+        email: str | None = None,
+    ) -> CheckoutSession:
+        """A one-off checkout (mode=payment); its completion webhook credits the wallet."""
+        params: dict[str, Any] = {
+            "mode": "payment",
+            "client_reference_id": tenant_id,
+            "metadata": {"wallet_id": wallet_id, "tenant_id": tenant_id, "purpose": "topup"},
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": currency,
+                        "unit_amount": amount,
+                        "product_data": {"name": "Wallet top-up"},
+                    },
+                }
+            ],
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+        }
+        if customer_id:
+            params["customer"] = customer_id
+        elif email:
+            params["customer_email"] = email
+        try:
+            session = self.client.v1.checkout.sessions.create(
+                cast(Any, params), options={"idempotency_key": idempotency_key}
+            )
+        except stripe.StripeError as exc:
+            raise ProviderError(f"stripe: cannot create top-up checkout: {exc}") from exc
+        return CheckoutSession(id=session.id, url=str(session.url))
+
+    def charge_saved_card(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        customer_id: str,
+        payment_method: str,
+        metadata: dict[str, str],
+        idempotency_key: str,
+    ) -> dict[str, Any]:
+        """An off-session charge; ``{"id", "status", "declined"}``. A decline is an answer, not
+        an error; any other failure raises ProviderError (retry with the same key)."""
+        params: dict[str, Any] = {
+            "amount": amount,
+            "currency": currency,
+            "customer": customer_id,
+            "payment_method": payment_method,
+            "confirm": True,
+            "off_session": True,
+            "metadata": metadata,
+        }
+        try:
+            pi = self.client.v1.payment_intents.create(
+                cast(Any, params), options={"idempotency_key": idempotency_key}
+            )
+        except stripe.CardError as exc:
+            return {"id": None, "status": "requires_payment_method", "declined": True,
+                    "message": str(exc.user_message or exc)}  # fmt: skip
+        except stripe.StripeError as exc:
+            raise ProviderError(f"stripe: cannot charge {customer_id}: {exc}") from exc
+        return {"id": pi.id, "status": pi.status, "declined": False, "message": ""}

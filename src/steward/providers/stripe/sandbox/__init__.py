@@ -16,6 +16,7 @@ from fastapi import FastAPI
 
 from steward.providers.stripe.sandbox.api import build_app
 from steward.providers.stripe.sandbox.delivery import Deliverer, DeliveryRecord, Faults
+from steward.providers.stripe.sandbox.lifecycle import Lifecycle
 from steward.providers.stripe.sandbox.state import (
     JSON,
     NO_REQUEST,
@@ -45,6 +46,7 @@ class StripeSandbox:
         self.store = Store(now or (lambda: int(time.time())))
         self._deliverer = Deliverer(webhook_url, webhook_secret, lambda: self.faults)
         self.store.on_event = self._deliverer.enqueue
+        self.lifecycle = Lifecycle(self)
         self.app: FastAPI = build_app(self)
 
     # -- delivery ------------------------------------------------------------------------------

@@ -299,4 +299,10 @@ def build_app(sandbox: StripeSandbox) -> FastAPI:
         data = [dataclasses.asdict(record) for record in sandbox.deliveries]
         return JSONResponse(stripe_list(data, "/_sandbox/deliveries"))
 
+    from steward.providers.stripe.sandbox.lifecycle import install
+
+    install(app, sandbox, call, base_url)
+    from steward.providers.stripe.sandbox.payments import install as install_payments
+
+    install_payments(app, sandbox, call)  # PaymentIntents (wallets, issue 6)
     return app

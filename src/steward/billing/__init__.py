@@ -1,1 +1,0 @@
-"""Billing: how provider events change a tenant's payment state."""
