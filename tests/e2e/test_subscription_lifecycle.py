@@ -37,7 +37,7 @@ def test_a_seven_day_trial_runs_to_active_with_a_notice(db: tuple[str, str]) -> 
 
 
 def test_cancel_during_a_trial_ends_it_at_once_when_the_plan_says_so(db: tuple[str, str]) -> None:
-    with lifecycle_server(db) as (server, clock):
+    with lifecycle_server(db) as (server, _clock):
         tenant_id, auth = signup(server, "flex@example.com")
         pay(server, auth, plan="flex")
         r = server.http.post("/api/v1/subscription/cancel", headers=auth)

@@ -83,7 +83,7 @@ def add(session: Session, sub: Subscription) -> Subscription:
 
 
 def link_stripe_id(session: Session, sub: Subscription, stripe_id: str) -> Subscription:
-    """Give ``sub`` its Stripe id; if a concurrent handler already made a row for that id, use it."""
+    """Give ``sub`` its Stripe id; if a concurrent handler made a row for that id, use that."""
     existing = by_stripe_id(session, stripe_id)
     if existing is not None and existing.id != sub.id:
         return existing

@@ -104,7 +104,7 @@ class StripeGateway:
                 options={"idempotency_key": idempotency_key},
             )
         except stripe.StripeError as exc:
-            raise ProviderError(f"stripe: cannot schedule cancellation of {subscription_id}: {exc}") from exc
+            raise ProviderError(f"stripe: cannot end {subscription_id} later: {exc}") from exc
         return sub.to_dict()
 
     def create_portal_session(self, customer_id: str, return_url: str) -> str:
