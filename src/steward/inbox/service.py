@@ -21,6 +21,7 @@ from steward.inbox.models import REPLAYABLE, EventStatus, InboundEvent
 from steward.kit.clock import Clock
 
 log = structlog.get_logger("steward.inbox")
+_jitter = random.Random()  # our own generator: never the shared one a test may seed
 
 
 @dataclass(frozen=True)
