@@ -94,7 +94,9 @@ class Server:
 
     def __enter__(self) -> Server:
         self._thread.start()
-        deadline = time.monotonic() + 30
+        # DBOS migrates a fresh schema under one server-wide advisory lock: generous when
+        # several test runs share the PostgreSQL server.
+        deadline = time.monotonic() + 120
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError("server did not start")
