@@ -315,19 +315,30 @@ class Store:
                 for t in types
             )
 
+        floor = max([limits[op] for op in ("gte", "gt") if op in limits], default=None)
         with self.lock:
-            newest_first = [e for e in reversed(self.events) if wanted(e)]
+            # Walk from the cursor and stop after one page: events are stored oldest first with
+            # non-decreasing `created`, so a walk towards older events ends at the created floor.
             after, before = text(params, "starting_after"), text(params, "ending_before")
-            if after is not None:
-                pos = self._position(after, "starting_after")
-                older = [e for e in newest_first if self._event_pos[e["id"]] < pos]
-                page, more = older[:limit], len(older) > limit
-            elif before is not None:
-                pos = self._position(before, "ending_before")
-                newer = [e for e in newest_first if self._event_pos[e["id"]] > pos]
-                page, more = newer[-limit:], len(newer) > limit
+            found: list[JSON] = []
+            if before is not None:
+                for i in range(self._position(before, "ending_before") + 1, len(self.events)):
+                    if wanted(self.events[i]):
+                        found.append(self.events[i])
+                        if len(found) > limit:
+                            break
+                page, more = list(reversed(found[:limit])), len(found) > limit
             else:
-                page, more = newest_first[:limit], len(newest_first) > limit
+                start = self._position(after, "starting_after") - 1 if after else len(self.events) - 1
+                for i in range(start, -1, -1):
+                    event = self.events[i]
+                    if floor is not None and event["created"] < floor:
+                        break
+                    if wanted(event):
+                        found.append(event)
+                        if len(found) > limit:
+                            break
+                page, more = found[:limit], len(found) > limit
             return stripe_list(copy.deepcopy(page), "/v1/events", more)
 
     def _position(self, event_id: str, param: str) -> int:
