@@ -106,3 +106,63 @@ def test_drift_is_corrected_and_recorded(db: tuple[str, str]) -> None:
                 ).scalar_one()
                 == 1
             )
+
+
+def test_a_dispute_suspends_by_policy_and_a_refund_is_reported(db: tuple[str, str]) -> None:
+    with lifecycle_server(db) as (server, _clock):
+        tenant_id, auth = signup(server, "dispute@example.com")
+        pay(server, auth, plan="pro")
+        customer = tenant(server, tenant_id)["stripe_customer_id"]
+        charge = {
+            "id": "ch_1",
+            "object": "charge",
+            "customer": customer,
+            "amount": 9900,
+            "amount_refunded": 9900,
+            "currency": "gbp",
+        }
+        server.sandbox.emit("charge.refunded", charge)
+        server.sandbox.wait_idle(15)
+        server.wait_for(server.settled)
+        assert server.http.get("/api/v1/entitlements", headers=auth).json()["access"] == "full"
+        server.sandbox.emit(
+            "charge.dispute.created",
+            {
+                "id": "dp_1",
+                "object": "dispute",
+                "charge": charge,
+                "amount": 9900,
+                "currency": "gbp",
+            },
+        )
+        server.sandbox.wait_idle(15)
+        server.wait_for(server.settled)
+        assert server.http.get("/api/v1/entitlements", headers=auth).json()["access"] == "suspended"
+        with server.steward.db.read() as s:
+            types = s.execute(sa.text("SELECT type FROM domain_events ORDER BY id")).scalars().all()
+        assert {"charge.refunded", "charge.dispute.created", "tenant.suspend_requested"} <= set(
+            types
+        )
+
+
+def test_a_card_that_already_had_a_trial_is_flagged(db: tuple[str, str]) -> None:
+    with lifecycle_server(db) as (server, _clock):
+        first_id, first = signup(server, "cardone@example.com", phone=None)
+        pay(server, first)
+        second_id, second = signup(server, "cardtwo@example.com", phone="+447400123456")
+        pay(server, second)
+        for tenant_id in (first_id, second_id):
+            customer = tenant(server, tenant_id)["stripe_customer_id"]
+            server.sandbox.emit(
+                "payment_method.attached",
+                {
+                    "id": f"pm_{tenant_id}",
+                    "object": "payment_method",
+                    "customer": customer,
+                    "card": {"brand": "visa", "last4": "4242", "fingerprint": "fp_same_card"},
+                },
+            )
+            server.sandbox.wait_idle(15)
+            server.wait_for(server.settled)
+        assert any(e["kind"] == "trial_reuse" for e in tenant(server, second_id)["timeline"])
+        assert not any(e["kind"] == "trial_reuse" for e in tenant(server, first_id)["timeline"])
