@@ -35,6 +35,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# PostgreSQL tests share one DBOS system schema, migrated once: DBOS dequeues and recovers only
+# workflows of its own application version, and every test gets a version of its own
+# (settings_for), so tests never run each other's work. A fresh DBOS schema per test would cost a
+# full DBOS migration each time, under a server-wide advisory lock.
+SHARED_DBOS_SCHEMA = "steward_test_dbos"
+
+
 @contextmanager
 def database(kind: str, tmp: Path) -> Iterator[tuple[str, str]]:
     """A fresh database: (url, dbos schema). PostgreSQL gets a schema of its own per test."""
@@ -46,11 +53,10 @@ def database(kind: str, tmp: Path) -> Iterator[tuple[str, str]]:
     with admin.connect() as conn:
         conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
     try:
-        yield f"{PG_URL}?options=-csearch_path%3D{schema}", f"{schema}_dbos"
+        yield f"{PG_URL}?options=-csearch_path%3D{schema}", SHARED_DBOS_SCHEMA
     finally:
         with admin.connect() as conn:
             conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema}_dbos CASCADE"))
         admin.dispose()
 
 
@@ -65,7 +71,7 @@ def settings_for(url: str, dbos_schema: str, port: int = 0, **overrides: Any) ->
         "retry_base_seconds": 0.05,
         "retry_max_seconds": 0.2,
         "log_level": "WARNING",
-        "app_version": "test",
+        "app_version": f"test-{uuid.uuid4().hex[:12]}",  # isolates DBOS work between tests
         "sandbox_smtp_port": free_port(),
     }
     values.update(overrides)

@@ -30,7 +30,7 @@ def test_dead_executor_workflows_are_resumed_elsewhere(db: tuple[str, str]) -> N
         "STEWARD_DATABASE_URL": url,
         "STEWARD_DBOS_SCHEMA": dbos_schema,
         "STEWARD_PRODUCT": PRODUCT,
-        "STEWARD_APP_VERSION": "test",
+        "STEWARD_APP_VERSION": settings.app_version,
         "STEWARD_SANDBOX": "false",
         "STEWARD_INBOX_POLL_SECONDS": "0.05",
         "STEWARD_EXECUTOR_STALE_SECONDS": "2",

@@ -35,7 +35,7 @@ def test_sigkill_mid_processing_applies_every_event_exactly_once(db: tuple[str, 
         "STEWARD_DBOS_SCHEMA": dbos_schema,
         "STEWARD_PRODUCT": product,
         "STEWARD_INBOX_POLL_SECONDS": "0.05",
-        "STEWARD_APP_VERSION": "test",
+        "STEWARD_APP_VERSION": settings.app_version,
         "STEWARD_SANDBOX": "false",
         "PYTHONPATH": str(ROOT),
     }
