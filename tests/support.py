@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import copy
 import json
 import os
@@ -18,6 +19,7 @@ import httpx
 import sqlalchemy as sa
 import stripe
 import uvicorn
+from sqlalchemy.engine import make_url
 
 from steward.config import Settings
 
@@ -35,29 +37,60 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-# PostgreSQL tests share one DBOS system schema, migrated once: DBOS dequeues and recovers only
-# workflows of its own application version, and every test gets a version of its own
-# (settings_for), so tests never run each other's work. A fresh DBOS schema per test would cost a
-# full DBOS migration each time, under a server-wide advisory lock.
-SHARED_DBOS_SCHEMA = "steward_test_dbos"
+# Each PostgreSQL test gets a database of its own, copied from a template in which DBOS's system
+# schema is already migrated (about 0.2 s a copy, against seconds for DBOS's own migrations, which
+# run under one server-wide advisory lock). Full isolation: ids, workflows, schedules.
+_template_lock = threading.Lock()
+_template: list[str] = []
+
+
+def _admin_engine() -> sa.Engine:
+    return sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+
+
+def _pg_url(database: str) -> str:
+    return make_url(PG_URL).set(database=database).render_as_string(hide_password=False)
+
+
+def _template_database() -> str:
+    with _template_lock:
+        if not _template:
+            name = f"steward_tpl_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+            admin = _admin_engine()
+            with admin.connect() as conn:
+                conn.execute(sa.text(f"CREATE DATABASE {name}"))
+            admin.dispose()
+            from dbos import DBOS
+
+            DBOS.migrate(_pg_url(name), schema="dbos")
+            _template.append(name)
+            atexit.register(_drop_database, name)
+        return _template[0]
+
+
+def _drop_database(name: str) -> None:
+    admin = _admin_engine()
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()
 
 
 @contextmanager
 def database(kind: str, tmp: Path) -> Iterator[tuple[str, str]]:
-    """A fresh database: (url, dbos schema). PostgreSQL gets a schema of its own per test."""
+    """A fresh database: (url, dbos schema)."""
     if kind == "sqlite":
         yield f"sqlite:///{tmp}/steward.sqlite", "dbos"
         return
-    schema = f"t_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    template = _template_database()
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = _admin_engine()
     with admin.connect() as conn:
-        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+        conn.execute(sa.text(f"CREATE DATABASE {name} TEMPLATE {template}"))
+    admin.dispose()
     try:
-        yield f"{PG_URL}?options=-csearch_path%3D{schema}", SHARED_DBOS_SCHEMA
+        yield _pg_url(name), "dbos"
     finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        admin.dispose()
+        _drop_database(name)
 
 
 def settings_for(url: str, dbos_schema: str, port: int = 0, **overrides: Any) -> Settings:

@@ -68,6 +68,26 @@ class Handlers:
         on("stripe", "customer.subscription.trial_will_end")(self.trial_will_end)
         on("stripe", "payment_method.attached")(self.card_seen)
 
+    def _move(
+        self,
+        ctx: HandlerContext,
+        tenant: Tenant,
+        sub: Subscription,
+        status: SubscriptionStatus,
+        reason: str,
+        **dates: Any,
+    ) -> bool:
+        """Apply a status change this event causes."""
+        change = Change(
+            status=status,
+            provider_time=ctx.event.provider_created_at,
+            cause=f"event:{ctx.event.id}",
+            reason=reason,
+            event_id=ctx.event.id,
+            **dates,
+        )
+        return self.machine.apply(ctx.session, tenant, sub, change)
+
     # -- checkout --------------------------------------------------------------------------------
     def checkout_completed(self, ctx: HandlerContext) -> None:
         obj = ctx.data_object
@@ -114,22 +134,12 @@ class Handlers:
                 ctx.event.id,
             )
             return
-        when = ctx.event.provider_created_at
-        self.machine.apply(
-            ctx.session,
-            tenant,
-            sub,
-            Change(
-                status=S.TRIALING if trial_days > 0 else S.ACTIVE,
-                provider_time=when,
-                cause=f"event:{ctx.event.id}",
-                reason=f"checkout completed for plan {plan.key}",
-                event_id=ctx.event.id,
-                trial_end=(when or self.clock.now()) + trials.days(trial_days)
-                if trial_days
-                else None,
-            ),
-        )
+        start = ctx.event.provider_created_at or self.clock.now()
+        self._move(
+            ctx, tenant, sub, S.TRIALING if trial_days else S.ACTIVE,
+            f"checkout completed for plan {plan.key}",
+            trial_end=start + trials.days(trial_days) if trial_days else None,
+        )  # fmt: skip
         tenant.plan = plan.key
         if trial_days:
             trials.claim(ctx.session, self.product, tenant, self.clock.now())
@@ -143,18 +153,7 @@ class Handlers:
         sub = repo.open_for(ctx.session, checkout.tenant_id, checkout.plan)
         tenant = tenants_repo.get(ctx.session, checkout.tenant_id, for_update=True)
         if sub is not None:
-            self.machine.apply(
-                ctx.session,
-                tenant,
-                sub,
-                Change(
-                    status=S.EXPIRED,
-                    provider_time=ctx.event.provider_created_at,
-                    cause=f"event:{ctx.event.id}",
-                    reason="checkout session expired",
-                    event_id=ctx.event.id,
-                ),
-            )
+            self._move(ctx, tenant, sub, S.EXPIRED, "checkout session expired")
 
     # -- the subscription itself -----------------------------------------------------------------
     def subscription_changed(self, ctx: HandlerContext) -> None:
@@ -168,20 +167,15 @@ class Handlers:
             raise PermanentEventError(f"subscription status {raw!r} is not one Steward knows")
         plan = (obj.get("metadata") or {}).get("plan") or tenant.plan
         sub = self._subscription(ctx, tenant, ref(obj.get("id")), plan, ref(obj.get("customer")))
-        self.machine.apply(
-            ctx.session,
+        self._move(
+            ctx,
             tenant,
             sub,
-            Change(
-                status=status,
-                provider_time=ctx.event.provider_created_at,
-                cause=f"event:{ctx.event.id}",
-                reason=f"{ctx.event.type} ({raw})",
-                event_id=ctx.event.id,
-                trial_end=ts(obj.get("trial_end")),
-                current_period_end=ts(obj.get("current_period_end")),
-                cancel_at_period_end=bool(obj.get("cancel_at_period_end")),
-            ),
+            status,
+            f"{ctx.event.type} ({raw})",
+            trial_end=ts(obj.get("trial_end")),
+            current_period_end=ts(obj.get("current_period_end")),
+            cancel_at_period_end=bool(obj.get("cancel_at_period_end")),
         )
         if status is S.TRIALING:
             trials.claim(ctx.session, self.product, tenant, self.clock.now())
@@ -190,35 +184,13 @@ class Handlers:
         sub, tenant = self._invoice_subscription(ctx)
         if sub is None or tenant is None or sub.status is not S.PAST_DUE:
             return
-        self.machine.apply(
-            ctx.session,
-            tenant,
-            sub,
-            Change(
-                status=S.ACTIVE,
-                provider_time=ctx.event.provider_created_at,
-                cause=f"event:{ctx.event.id}",
-                reason="invoice paid: payment recovered",
-                event_id=ctx.event.id,
-            ),
-        )
+        self._move(ctx, tenant, sub, S.ACTIVE, "invoice paid: payment recovered")
 
     def invoice_failed(self, ctx: HandlerContext) -> None:
         sub, tenant = self._invoice_subscription(ctx)
         if sub is None or tenant is None or sub.status not in (S.TRIALING, S.ACTIVE):
             return
-        self.machine.apply(
-            ctx.session,
-            tenant,
-            sub,
-            Change(
-                status=S.PAST_DUE,
-                provider_time=ctx.event.provider_created_at,
-                cause=f"event:{ctx.event.id}",
-                reason="invoice payment failed",
-                event_id=ctx.event.id,
-            ),
-        )
+        self._move(ctx, tenant, sub, S.PAST_DUE, "invoice payment failed")
 
     def charge_problem(self, ctx: HandlerContext) -> None:
         obj = ctx.data_object
