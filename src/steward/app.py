@@ -4,30 +4,27 @@ starts the durable engine and the inbox workers."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import structlog
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 
 from steward import __version__, migrate
 from steward import logging as steward_logging
+from steward.alerts import wiring as alerts_wiring
 from steward.api import errors
+from steward.api.headers import SecurityHeaders
 from steward.bootstrap import Steward, build
 from steward.config import Settings
 from steward.inbox import endpoints as inbox_endpoints
 from steward.ops import endpoints as ops_endpoints
+from steward.provisioning import endpoints as provisioning_endpoints
 from steward.subscriptions import endpoints as subscription_endpoints
 from steward.tenants import endpoints as tenant_endpoints
+from steward.wallets import wiring as wallets_wiring
 
 log = structlog.get_logger("steward.app")
-
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'",
-}
 
 
 def create_app(settings: Settings | None = None, steward: Steward | None = None) -> FastAPI:
@@ -74,18 +71,17 @@ def create_app(settings: Settings | None = None, steward: Steward | None = None)
     app.include_router(tenant_endpoints.tenant_api)
     app.include_router(subscription_endpoints.tenant_api)
     app.include_router(subscription_endpoints.admin)
+    app.include_router(provisioning_endpoints.admin)  # provisioning (issue 4)
+    app.include_router(provisioning_endpoints.tenant_api)
+    app.include_router(provisioning_endpoints.callbacks)
     if settings.sandbox:
         _mount_sandboxes(app, settings)
+    wallets_wiring.install_app(app, settings)  # wallets (issue 6): routes, the vapi sandbox
+    alerts_wiring.install_app(app, settings)  # alerts, kill switches, audit, cockpit (issue 5)
 
-    @app.middleware("http")
-    async def security_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
+    from steward.cockpit.pages import HEADERS as COCKPIT_HEADERS
 
+    app.add_middleware(SecurityHeaders, by_prefix={"/cockpit": COCKPIT_HEADERS})
     return app
 
 
@@ -103,3 +99,11 @@ def _mount_sandboxes(app: FastAPI, settings: Settings) -> None:
         sink = MailSink(port=settings.sandbox_smtp_port)
         app.state.mail_sink = sink
         app.include_router(sink.router, prefix="/sandbox/mail")
+    from steward.providers.panel import PanelSandbox  # provisioning (issue 4)
+
+    app.state.panel_sandbox = PanelSandbox(
+        settings.public_url.rstrip("/") + "/webhooks/panel",
+        settings.panel_webhook_secret,
+        settings.sandbox_panel_delay_seconds,
+    )
+    app.mount("/sandbox/panel", app.state.panel_sandbox.app)

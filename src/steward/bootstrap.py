@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from steward import engine
+from steward.alerts import wiring as alerts_wiring
+from steward.alerts.service import AlertLog
 from steward.config import Settings
 from steward.db import Database
 from steward.events.bus import DomainEventBus
@@ -19,10 +21,12 @@ from steward.kit.clock import Clock
 from steward.product import Product, load_product
 from steward.providers.email import SmtpMailer
 from steward.providers.stripe.gateway import StripeGateway
+from steward.provisioning import workflows as provisioning_workflows
 from steward.subscriptions import workflows as subscription_workflows
 from steward.subscriptions.handlers import Handlers as SubscriptionHandlers
 from steward.subscriptions.machine import Machine
 from steward.tokens.service import TenantTokens
+from steward.wallets import wiring as wallets_wiring
 
 
 @dataclass
@@ -46,6 +50,7 @@ class Steward:
     queues: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     executor_id: str = ""
     extras: dict[str, object] = field(default_factory=dict)
+    alerts: AlertLog = field(init=False)  # alerts (issue 5)
 
     def backlog(self) -> inbox_repo.Backlog:
         with self.db.read() as session:
@@ -111,4 +116,7 @@ def build(
         settings, db, product, clock, registry, inbox, stripe, bus, mailer, flags, tokens, machine
     )
     steward.schedules.extend(subscription_workflows.schedules(settings))
+    provisioning_workflows.schedules_and_queues(steward)
+    wallets_wiring.install(steward)  # wallets (issue 6): handlers, subscribers, schedules
+    steward.alerts = alerts_wiring.install(steward)  # alerts (issue 5): rules, schedule, delivery
     return steward

@@ -3,6 +3,7 @@ clear line."""
 
 from __future__ import annotations
 
+import getpass
 import json
 import signal
 import sys
@@ -14,9 +15,12 @@ from rich.console import Console
 from rich.table import Table
 
 from steward import migrate as migrations
+from steward.alerts import cli as alerts_cli
 from steward.config import Settings
 from steward.errors import StewardError
+from steward.provisioning.cli import pool_app, provisioning_app
 from steward.subscriptions.cli import stripe_app
+from steward.wallets.cli import reconcile_app, wallet_app
 
 if TYPE_CHECKING:
     from steward.bootstrap import Steward
@@ -29,6 +33,15 @@ events_app = typer.Typer(help="The webhook inbox.", no_args_is_help=True)
 app.add_typer(migrate_app, name="migrate")
 app.add_typer(events_app, name="events")
 app.add_typer(stripe_app, name="stripe")
+app.add_typer(provisioning_app, name="provisioning")  # provisioning (issue 4)
+app.add_typer(pool_app, name="pool")  # provisioning (issue 4)
+app.add_typer(wallet_app, name="wallet")  # wallets (issue 6)
+app.add_typer(reconcile_app, name="reconcile")  # wallets (issue 6)
+app.add_typer(alerts_cli.alerts_app, name="alerts")  # alerts (issue 5)
+app.add_typer(alerts_cli.flags_app, name="flags")  # kill switches (issue 5)
+app.add_typer(alerts_cli.audit_app, name="audit")  # audit log (issue 5)
+app.add_typer(alerts_cli.operator_app, name="operator")  # cockpit operators (issue 5)
+app.add_typer(alerts_cli.tenants_app, name="tenants")  # tenant delete (issue 5)
 console = Console()
 err = Console(stderr=True)
 
@@ -194,7 +207,7 @@ def events_list(
 @events_app.command("replay")
 def events_replay(event_id: int) -> None:
     """Put a failed, dead or ignored event back in the queue."""
-    event = _steward().inbox.replay(event_id)
+    event = _steward().inbox.replay(event_id, actor=f"cli:{getpass.getuser()}")
     console.print(f"event {event.id} ({event.type}) queued again (replay {event.replays})")
 
 

@@ -80,6 +80,24 @@ class Settings(BaseSettings):
     recharge_backoff_seconds: float = Field(default=3600.0, ge=0)  # doubled per decline
     billing_success_rate_min: float = Field(default=0.9, ge=0, le=1)  # alert below this
     billing_monitor_cron: str = "0 */5 * * * *"
+    # provisioning (issue 4)
+    provisioning_dry_run: bool = False  # record what each step would do; call nothing outside
+    provisioning_concurrency: int = Field(default=64, ge=1)  # queued runs at once per process
+    provisioning_switch_poll_seconds: float = Field(default=5.0, gt=0)  # kill switch off: recheck
+    provisioning_wait_recheck_seconds: float = Field(default=30.0, gt=0)  # waiting: recheck
+    pool_low_watermark: int = Field(default=5, ge=0)  # default for new pools
+    webhook_check_timeout: float = Field(default=5.0, gt=0)  # per request of the cascade
+    webhook_check_allow_private: bool = False  # allow loopback/private targets (tests, dev)
+    panel_api_base: str = ""  # game panel API; empty: the mounted sandbox (STEWARD_SANDBOX)
+    panel_api_key: str = "panel_test_sandbox"
+    panel_webhook_secret: str = "panel_steward_dev_secret"  # HMAC-SHA256 of /webhooks/panel
+    sandbox_panel_delay_seconds: float = Field(default=3.0, ge=0)  # sandbox install time
+    # alerts and cockpit (issue 5)
+    alert_urls: str = ""  # apprise URLs, comma or space separated (Slack, Discord, mailto, SMS...)
+    alert_sweep_cron: str = "0 * * * * *"  # the alert rule sweep (6-field cron): every minute
+    alert_delivery_attempts: int = Field(default=5, ge=1)  # per channel and notification
+    alert_delivery_backoff_seconds: float = Field(default=5.0, ge=0)  # doubled per attempt
+    operator_session_seconds: int = Field(default=8 * 3600, gt=0)  # cockpit login lifetime
 
     @field_validator("database_url")
     @classmethod
@@ -106,6 +124,9 @@ class Settings(BaseSettings):
             "STEWARD_ADMIN_TOKEN": [self.admin_token],
             "STEWARD_STRIPE_WEBHOOK_SECRETS": self.webhook_secrets or [""],
             "STEWARD_STRIPE_API_KEY": [self.stripe_api_key],
+            # Their webhooks are always mounted: a well-known secret would let anyone forge them.
+            "STEWARD_VAPI_WEBHOOK_SECRET": [self.vapi_webhook_secret],
+            "STEWARD_PANEL_WEBHOOK_SECRET": [self.panel_webhook_secret],
             "STEWARD_TENANT_TOKEN_KEYS": [
                 k.partition(":")[2] for k in self.tenant_token_keys.split(",")
             ],
@@ -131,6 +152,8 @@ def _is_placeholder(value: str) -> bool:
             DEV_WEBHOOK_SECRET,
             "sk_test_sandbox",
             "steward-dev-tenant-token-key-not-for-production",
+            "vapi_steward_dev_secret",
+            "panel_steward_dev_secret",
         }
         or v.endswith("_placeholder")
         or len(v) < 12

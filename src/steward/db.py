@@ -7,8 +7,9 @@ busy timeout instead of failing when one upgrades a read lock; read-only work us
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,7 +55,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_recycle", 1800)  # not pre-ping: a SELECT 1 before every transaction
     return sa.create_engine(url, **kwargs)
 
 
@@ -81,6 +82,7 @@ class Database:
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
+        self._write_lock = threading.RLock() if url.startswith("sqlite") else None
         self._sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
         self._read_sessions = sessionmaker(
             bind=self.engine.execution_options(**{_READONLY: True}), expire_on_commit=False
@@ -93,8 +95,20 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One unit of work: commits on success, rolls back on any exception."""
-        with self._sessions() as session, session.begin():
+        with self._writer(), self._sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def connection(self) -> Iterator[sa.Connection]:
+        """One unit of work on a bare connection, for hot paths with no ORM objects."""
+        with self._writer(), self.engine.begin() as conn:
+            yield conn
+
+    def _writer(self) -> AbstractContextManager[object]:
+        """SQLite has one writer at a time: this process's writers queue on a lock rather than
+        on SQLite's busy handler, which sleeps and retries. Other processes still meet the busy
+        timeout. PostgreSQL needs no such lock."""
+        return self._write_lock if self._write_lock is not None else nullcontext()
 
     @contextmanager
     def read(self) -> Iterator[Session]:

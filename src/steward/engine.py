@@ -89,7 +89,8 @@ def launch(settings: Settings, role: str, steward: Any) -> str:
                 "schedule_name": "steward.inbox.sweep",
                 "workflow_fn": inbox_sweep,
                 "schedule": "0 * * * * *",
-            }
+            },
+            *steward.schedules,  # the domains' cron schedules (bootstrap)
         ]
     )
     heartbeat = Heartbeat(

@@ -34,6 +34,10 @@ class Plan:
     cancel_policy: str = "period_end"  # or "immediate_in_trial": a trial ends at once
     dispute_policy: str = "suspend"  # on charge.dispute.created: "suspend" or "none"
     refund_policy: str = "none"  # on charge.refunded: "suspend" or "none"
+    # provisioning (issue 4): steward.provisioning.Step tuples, run in order
+    provisioning: tuple[Any, ...] = ()  # on activation; undone in reverse on deletion
+    suspend_steps: tuple[Any, ...] = ()  # on tenant.suspend_requested
+    resume_steps: tuple[Any, ...] = ()  # on tenant.resume_requested
 
     def __post_init__(self) -> None:
         if self.price < 0:
@@ -82,6 +86,10 @@ class Product:
     flags: list[Any] = field(default_factory=list)
     # Usage meters, priced into wallet debits (steward.wallets).
     meters: list[Meter] = field(default_factory=list)
+    # Alert rules (steward.alerts.rules.Rule): override defaults by key, add, or disable.
+    alert_rules: list[Any] = field(default_factory=list)
+    # Hard-delete checks (steward.cockpit.delete.DeleteCheck): all must pass to delete a tenant.
+    delete_checks: list[Any] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         keys = [p.key for p in self.plans]

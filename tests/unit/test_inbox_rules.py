@@ -63,51 +63,33 @@ def test_backoff_grows_and_is_capped() -> None:
     assert all(d <= 12 for d in delays)
 
 
-@pytest.mark.parametrize(
-    ("overrides", "variable"),
-    [
-        ({}, "STEWARD_ADMIN_TOKEN"),
-        ({"admin_token": "a-real-admin-token-123"}, "STEWARD_STRIPE_WEBHOOK_SECRETS"),
-        (
-            {
-                "admin_token": "a-real-admin-token-123",
-                "stripe_webhook_secrets": "whsec_real_secret_9",
-            },
-            "STEWARD_STRIPE_API_KEY",
-        ),
-        (
-            {
-                "admin_token": "a-real-admin-token-123",
-                "stripe_webhook_secrets": "whsec_real_secret_9",
-                "stripe_api_key": "sk_live_realkey_123",
-            },
-            "STEWARD_TENANT_TOKEN_KEYS",
-        ),
-        (
-            {
-                "admin_token": "a-real-admin-token-123",
-                "stripe_webhook_secrets": "whsec_real_secret_9",
-                "stripe_api_key": "sk_live_realkey_123",
-                "tenant_token_keys": "k1:a-real-tenant-token-key-of-32-chars!!",
-            },
-            "STEWARD_SANDBOX",
-        ),
-    ],
-)
-def test_production_refuses_missing_or_placeholder_secrets(
-    overrides: dict[str, str], variable: str
-) -> None:
+REAL = {
+    "admin_token": "a-real-admin-token-123",
+    "stripe_webhook_secrets": "whsec_real_secret_9",
+    "stripe_api_key": "sk_live_realkey_123",
+    "vapi_webhook_secret": "a-real-vapi-secret-1234",
+    "panel_webhook_secret": "a-real-panel-secret-1234",
+    "tenant_token_keys": "k1:a-real-tenant-token-key-of-32-chars!!",
+}
+CHECKED_IN_ORDER = [
+    "STEWARD_ADMIN_TOKEN",
+    "STEWARD_STRIPE_WEBHOOK_SECRETS",
+    "STEWARD_STRIPE_API_KEY",
+    "STEWARD_VAPI_WEBHOOK_SECRET",
+    "STEWARD_PANEL_WEBHOOK_SECRET",
+    "STEWARD_TENANT_TOKEN_KEYS",
+    "STEWARD_SANDBOX",
+]
+
+
+@pytest.mark.parametrize("known", range(len(CHECKED_IN_ORDER)))
+def test_production_refuses_missing_or_placeholder_secrets(known: int) -> None:
+    """With the first `known` secrets real, start-up names the next variable."""
+    overrides = dict(list(REAL.items())[:known])
     settings = Settings(mode=Mode.PRODUCTION, **overrides)
-    with pytest.raises(ConfigError, match=variable):
+    with pytest.raises(ConfigError, match=CHECKED_IN_ORDER[known]):
         settings.check_production()
 
 
 def test_production_starts_with_real_secrets() -> None:
-    Settings(
-        mode=Mode.PRODUCTION,
-        admin_token="a-real-admin-token-123",
-        sandbox=False,
-        stripe_webhook_secrets="whsec_real_secret_9",
-        stripe_api_key="sk_live_realkey_123",
-        tenant_token_keys="k1:a-real-tenant-token-key-of-32-chars!!",
-    ).check_production()
+    Settings(mode=Mode.PRODUCTION, sandbox=False, **REAL).check_production()

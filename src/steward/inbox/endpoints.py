@@ -70,5 +70,6 @@ def get_event(event_id: int, steward: StewardDep, _admin: Admin) -> EventDetail:
 
 
 @admin.post("/{event_id}/replay", response_model=EventOut)
-def replay_event(event_id: int, steward: StewardDep, _admin: Admin) -> EventOut:
-    return EventOut.model_validate(steward.inbox.replay(event_id))
+def replay_event(event_id: int, steward: StewardDep, actor: Admin) -> EventOut:
+    """Replay a failed, dead or ignored event; the audit log names who did."""
+    return EventOut.model_validate(steward.inbox.replay(event_id, actor))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,28 +26,32 @@ class Backlog:
     oldest_open_received_at: datetime | None
 
 
-def insert_if_new(session: Session, values: dict[str, Any]) -> tuple[int, bool]:
+@functools.cache
+def _insert(dialect: str) -> Any:
+    """Built once per dialect and run with parameters: the webhook's hot path."""
+    insert = postgresql.insert(T) if dialect == "postgresql" else sqlite.insert(T)
+    return insert.on_conflict_do_nothing(index_elements=["source", "external_id"]).returning(T.c.id)
+
+
+_COUNT_DELIVERY = (
+    sa.update(T)
+    .where(T.c.source == sa.bindparam("src"), T.c.external_id == sa.bindparam("ext"))
+    .values(deliveries=T.c.deliveries + 1)
+    .returning(T.c.id)
+)
+
+
+def insert_if_new(conn: Session | sa.Connection, values: dict[str, Any]) -> tuple[int, bool]:
     """Insert the event unless (source, external_id) exists; returns (id, is_new).
 
     Concurrent duplicates are settled by the unique constraint, not by a prior read.
     """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert(T) if dialect == "postgresql" else sqlite.insert(T)
-    stmt = (
-        insert.values(**values)
-        .on_conflict_do_nothing(index_elements=["source", "external_id"])
-        .returning(T.c.id)
-    )
-    new_id = session.execute(stmt).scalar_one_or_none()
+    bind = conn.get_bind() if isinstance(conn, Session) else conn
+    new_id = conn.execute(_insert(bind.dialect.name), values).scalar_one_or_none()
     if new_id is not None:
         return new_id, True
-    existing = session.execute(
-        sa.update(T)
-        .where(T.c.source == values["source"], T.c.external_id == values["external_id"])
-        .values(deliveries=T.c.deliveries + 1)
-        .returning(T.c.id)
-    ).scalar_one()
-    return existing, False
+    keys = {"src": values["source"], "ext": values["external_id"]}
+    return conn.execute(_COUNT_DELIVERY, keys).scalar_one(), False
 
 
 def existing(session: Session, source: str, external_ids: list[str]) -> set[str]:

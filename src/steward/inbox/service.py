@@ -13,6 +13,7 @@ from typing import Any
 import structlog
 
 from steward import metrics
+from steward.audit import service as audit
 from steward.db import Database
 from steward.errors import Conflict, MalformedEvent, PermanentEventError
 from steward.inbox import repository as repo
@@ -74,8 +75,8 @@ class Inbox:
     def ingest(self, source: str, body: bytes, payload: dict[str, Any]) -> Ingested:
         """Store the raw event once; the stored pending row is its place in the queue."""
         values = self._values(source, body, payload, self.clock.now())
-        with self.db.transaction() as session:
-            event_id, is_new = repo.insert_if_new(session, values)
+        with self.db.connection() as conn:  # Core, not the ORM: this is the webhook's hot path
+            event_id, is_new = repo.insert_if_new(conn, values)
         metrics.EVENTS_RECEIVED.labels(source=source, type=payload["type"]).inc()
         if is_new:
             self.wakeup.set()
@@ -224,10 +225,12 @@ class Inbox:
         metrics.EVENTS_PROCESSED.labels(source=event.source, type=event.type, outcome=outcome).inc()
 
     # -- operator -------------------------------------------------------------------------------
-    def replay(self, event_id: int) -> InboundEvent:
-        """Put a failed, dead or ignored event back in the queue, with a fresh attempt count."""
+    def replay(self, event_id: int, actor: str) -> InboundEvent:
+        """Put a failed, dead or ignored event back in the queue, with a fresh attempt count;
+        the audit entry naming ``actor`` commits with it."""
         with self.db.transaction() as session:
             event = repo.get(session, event_id)
+            before = event.status
             if event.status not in REPLAYABLE:
                 raise Conflict(
                     f"event {event_id} is {event.status.value}; only failed, dead or ignored "
@@ -243,6 +246,15 @@ class Inbox:
                 next_attempt_at=self.clock.now(),
             )
             session.refresh(event)
+            audit.record(
+                session,
+                self.clock.now(),
+                actor=actor,
+                action="event.replay",
+                target=f"event:{event_id}",
+                before={"status": before.value},
+                after={"status": event.status.value, "replays": event.replays},
+            )
         self.wakeup.set()
         log.info("event.replayed", event_id=event_id)
         return event

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from steward.api.deps import Admin, CurrentTenant, StewardDep
+from steward.flags.endpoints import require_signups
 from steward.tenants import repository as repo
 from steward.tenants import service
 from steward.tenants.schemas import TenantCreate, TenantDetail, TenantOut, TenantToken, TimelineOut
@@ -13,8 +14,9 @@ admin = APIRouter(prefix="/admin/api/tenants", tags=["admin: tenants"])
 tenant_api = APIRouter(prefix="/api/v1", tags=["tenant API"])
 
 
-@admin.post("", response_model=TenantOut, status_code=201)
+@admin.post("", response_model=TenantOut, status_code=201, dependencies=[Depends(require_signups)])
 def create_tenant(body: TenantCreate, steward: StewardDep, _admin: Admin) -> TenantOut:
+    """Sign a tenant up; 503 ``signups_disabled`` while the signups switch is off."""
     with steward.db.transaction() as session:
         tenant = service.create(
             session,

@@ -6,6 +6,7 @@ into one message."""
 
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -40,12 +41,13 @@ class SmtpMailer:
         self.password = unquote(parts.password) if parts.password else None
         self.sender = sender
         self.timeout = timeout
-        self.domain = sender.rpartition("@")[2] or "steward.local"
+        self.domain = sender.rpartition("@")[2].strip(" <>") or "steward.local"
 
     def send(self, message: EmailMessage, idempotency_key: str) -> str:
         """Send one message; returns its Message-ID (derived from the idempotency key)."""
         mime = MimeMessage()
-        message_id = f"<{idempotency_key.replace(' ', '_')}@{self.domain}>"
+        local = re.sub(r"[^A-Za-z0-9._+-]", "_", idempotency_key)  # a Message-ID's left side
+        message_id = f"<{local}@{self.domain}>"
         mime["From"] = self.sender
         mime["To"] = message.to
         mime["Subject"] = message.subject

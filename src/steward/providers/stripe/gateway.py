@@ -100,7 +100,8 @@ class StripeGateway:
     def cancel_at_period_end(self, subscription_id: str, idempotency_key: str) -> dict[str, Any]:
         try:
             sub = self.client.v1.subscriptions.update(
-                subscription_id, {"cancel_at_period_end": True},
+                subscription_id,
+                {"cancel_at_period_end": True},
                 options={"idempotency_key": idempotency_key},
             )
         except stripe.StripeError as exc:

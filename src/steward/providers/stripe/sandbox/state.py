@@ -329,7 +329,9 @@ class Store:
                             break
                 page, more = list(reversed(found[:limit])), len(found) > limit
             else:
-                start = self._position(after, "starting_after") - 1 if after else len(self.events) - 1
+                start = (
+                    self._position(after, "starting_after") - 1 if after else len(self.events) - 1
+                )
                 for i in range(start, -1, -1):
                     event = self.events[i]
                     if floor is not None and event["created"] < floor:

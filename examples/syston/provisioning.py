@@ -1,0 +1,124 @@
+"""Syston's provisioner (its Provisioner Durable Object, seed 004) as Steward steps.
+
+starter: seed defaults (welcome post + sample fixture) → configure routing → validate the
+         Make.com webhook (HEAD → GET → OPTIONS, lenient) → the owner's magic link → complete
+pro:     seed defaults → routing → deploy automations → deploy Apps Script (when enabled) →
+         magic link → complete
+
+The customer gives the Make.com webhook before paying (Syston's /public/signup/starter/make):
+``PUT /api/v1/provisioning/inputs/make_webhook_url``. ``SYSTON_APPS_SCRIPT=1`` enables the Apps
+Script step; ``STEWARD_PROVISIONING_DRY_RUN`` is Syston's DRY_RUN (no webhook call, no email).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from typing import Any
+
+from steward.provisioning import Retry, Step, StepContext, kinds
+from steward.provisioning import repository as repo
+from steward.provisioning.models import Resource
+
+MAKE_WEBHOOK = "make_webhook_url"
+ROUTES = ("fixtures", "results", "posts", "make")
+AUTOMATIONS = ("matchday_post", "result_post", "weekly_digest")
+
+
+def _put(ctx: StepContext, kind: str, name: str, data: dict[str, Any]) -> None:
+    steward = ctx.steward
+    with steward.db.transaction() as session:
+        repo.put_resource(
+            session,
+            Resource(
+                tenant_id=ctx.tenant.id,
+                kind=kind,
+                name=name,
+                data=json.dumps(data, sort_keys=True),
+                created_at=steward.clock.now(),
+            ),
+        )
+
+
+def _remove(kind: str) -> Any:
+    def undo(ctx: StepContext) -> dict[str, Any]:
+        with ctx.steward.db.transaction() as session:
+            return {"removed": repo.delete_resources(session, ctx.tenant.id, kind)}
+
+    return undo
+
+
+def configure_routing(ctx: StepContext) -> dict[str, Any]:
+    slug = ctx.tenant.name.lower().replace(" ", "-")
+    for route in ROUTES:
+        _put(ctx, "route", route, {"path": f"/{slug}/{route}"})
+    return {"routes": len(ROUTES), "slug": slug}
+
+
+def deploy_automations(ctx: StepContext) -> dict[str, Any]:
+    for name in AUTOMATIONS:
+        _put(ctx, "automation", name, {"enabled": True})
+    return {"automations": list(AUTOMATIONS)}
+
+
+def deploy_apps_script(ctx: StepContext) -> dict[str, Any]:
+    _put(ctx, "apps_script", "sheet_sync", {"deployment": f"AKfy-{ctx.idempotency_key[-12:]}"})
+    return {"deployed": "sheet_sync"}
+
+
+def _token(ctx: StepContext) -> str:
+    """The same link on every attempt: derived from the step's idempotency key."""
+    return hashlib.sha256(ctx.idempotency_key.encode()).hexdigest()[:32]
+
+
+def apps_script_enabled(_steward: Any) -> bool:
+    return os.environ.get("SYSTON_APPS_SCRIPT", "") in ("1", "true", "yes")
+
+
+SEED = kinds.seed_defaults(
+    "seed_defaults",
+    {
+        "welcome_post": {"title": "Welcome to your club site", "body": "Edit me."},
+        "sample_fixture": {"home": "Your club", "away": "Rivals FC", "kickoff": "Sat 15:00"},
+    },
+    kind="content",
+)
+ROUTING = Step(
+    "configure_routing",
+    configure_routing,
+    _remove("route"),
+    timeout_seconds=10,
+    retry=Retry(attempts=3, backoff_seconds=0.2),
+    touches_outside=False,
+    describe="route the club's pages",
+)
+MAKE = kinds.validate_webhook(
+    "validate_make_webhook", kinds.tenant_input(MAKE_WEBHOOK), strict=False
+)
+MAGIC_LINK = kinds.send_email(
+    "send_magic_link",
+    "Your Syston site is ready",
+    lambda ctx: (
+        f"Hello {ctx.tenant.name},\n\nSign in to your club site with this one-time link:\n"
+        f"https://app.syston.example/magic/{_token(ctx)}\n"
+    ),
+)
+AUTOMATIONS_STEP = Step(
+    "deploy_automations",
+    deploy_automations,
+    _remove("automation"),
+    timeout_seconds=30,
+    describe="deploy the Make.com automations",
+)
+APPS_SCRIPT = Step(
+    "deploy_apps_script",
+    deploy_apps_script,
+    _remove("apps_script"),
+    timeout_seconds=60,
+    when=apps_script_enabled,
+    describe="deploy the Google Apps Script (when SYSTON_APPS_SCRIPT=1)",
+)
+
+STARTER = (SEED, ROUTING, MAKE, MAGIC_LINK)
+PRO = (SEED, ROUTING, AUTOMATIONS_STEP, APPS_SCRIPT, MAGIC_LINK)

@@ -1,0 +1,184 @@
+"""Queries on the alert log, mutes and deliveries. Only this module touches those tables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from steward.alerts.models import (
+    ACTIVE,
+    Alert,
+    AlertDelivery,
+    AlertHistory,
+    AlertMute,
+    AlertStatus,
+    sources_of,
+)
+from steward.errors import IllegalTransition, NotFound
+
+COUNT_CAP = 10_000  # list totals are exact up to this, then shown as "10,000+"
+
+
+@dataclass(frozen=True)
+class AlertFilter:
+    alert_type: str | None = None  # the rule key
+    severity: str | None = None
+    resource_id: str | None = None
+    tenant_id: str | None = None
+    status: AlertStatus | None = None
+
+
+def get(session: Session, alert_id: int) -> Alert:
+    alert = session.get(Alert, alert_id)
+    if alert is None:
+        raise NotFound(f"alert {alert_id} does not exist")
+    return alert
+
+
+def active_for_rule(session: Session, rule: str) -> list[Alert]:
+    return list(
+        session.execute(
+            sa.select(Alert).where(Alert.rule == rule, Alert.status.in_(ACTIVE))
+        ).scalars()
+    )
+
+
+def active_for(session: Session, rule: str, resource_id: str) -> Alert | None:
+    return session.execute(
+        sa.select(Alert).where(
+            Alert.rule == rule, Alert.resource_id == resource_id, Alert.status.in_(ACTIVE)
+        )
+    ).scalar_one_or_none()
+
+
+def active_for_tenant(session: Session, tenant_id: str, rules: list[str]) -> list[Alert]:
+    return list(
+        session.execute(
+            sa.select(Alert).where(
+                Alert.tenant_id == tenant_id, Alert.rule.in_(rules), Alert.status.in_(ACTIVE)
+            )
+        ).scalars()
+    )
+
+
+def add(session: Session, alert: Alert) -> Alert:
+    session.add(alert)
+    session.flush()
+    return alert
+
+
+def transition(session: Session, alert_id: int, target: AlertStatus, **values: Any) -> None:
+    """Move an alert to ``target``, guarded in the database by the transition table."""
+    result = session.execute(
+        sa.update(Alert)
+        .where(Alert.id == alert_id, Alert.status.in_(sources_of(target)))
+        .values(status=target, **values)
+        .execution_options(synchronize_session="fetch")
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        current = session.execute(sa.select(Alert.status).where(Alert.id == alert_id)).scalar()
+        if current is None:
+            raise NotFound(f"alert {alert_id} does not exist")
+        raise IllegalTransition(
+            f"alert {alert_id} is {current}; it cannot become {target.value}",
+            alert_id=alert_id,
+            status=str(current),
+        )
+
+
+def history(
+    session: Session, alert_id: int, at: datetime, kind: str, message: str, actor: str = "steward"
+) -> None:
+    session.add(AlertHistory(alert_id=alert_id, at=at, kind=kind, message=message, actor=actor))
+
+
+def history_of(session: Session, alert_ids: list[int]) -> list[AlertHistory]:
+    if not alert_ids:
+        return []
+    return list(
+        session.execute(
+            sa.select(AlertHistory)
+            .where(AlertHistory.alert_id.in_(alert_ids))
+            .order_by(AlertHistory.id)
+        ).scalars()
+    )
+
+
+def search(
+    session: Session, f: AlertFilter, *, limit: int = 50, offset: int = 0
+) -> tuple[list[Alert], int]:
+    where: list[Any] = []
+    if f.alert_type:
+        where.append(Alert.rule == f.alert_type)
+    if f.severity:
+        where.append(Alert.severity == f.severity)
+    if f.resource_id:
+        where.append(Alert.resource_id == f.resource_id)
+    if f.tenant_id:
+        where.append(Alert.tenant_id == f.tenant_id)
+    if f.status is not None:
+        where.append(Alert.status == f.status)
+    capped = sa.select(Alert.id).where(*where).limit(COUNT_CAP + 1).subquery()
+    total = session.execute(sa.select(sa.func.count()).select_from(capped)).scalar_one()
+    rows = session.execute(
+        sa.select(Alert).where(*where).order_by(Alert.id.desc()).limit(limit).offset(offset)
+    ).scalars()
+    return list(rows), total
+
+
+def active_by_severity(session: Session) -> dict[str, int]:
+    rows = session.execute(
+        sa.select(Alert.severity, sa.func.count())
+        .where(Alert.status.in_(ACTIVE))
+        .group_by(Alert.severity)
+    ).all()
+    return {sev: n for sev, n in rows}
+
+
+# -- mutes ----------------------------------------------------------------------------------------
+def mute_of(session: Session, tenant_id: str) -> AlertMute | None:
+    return session.get(AlertMute, tenant_id)
+
+
+def muted_among(session: Session, tenant_ids: list[str], now: datetime) -> set[str]:
+    if not tenant_ids:
+        return set()
+    found: set[str] = set()
+    for start in range(0, len(tenant_ids), 500):
+        chunk = tenant_ids[start : start + 500]
+        found.update(
+            session.execute(
+                sa.select(AlertMute.tenant_id).where(
+                    AlertMute.tenant_id.in_(chunk),
+                    sa.or_(AlertMute.until.is_(None), AlertMute.until > now),
+                )
+            ).scalars()
+        )
+    return found
+
+
+def set_mute(session: Session, mute: AlertMute) -> None:
+    session.merge(mute)
+    session.flush()
+
+
+def delete_mute(session: Session, tenant_id: str) -> None:
+    session.execute(sa.delete(AlertMute).where(AlertMute.tenant_id == tenant_id))
+
+
+# -- deliveries -----------------------------------------------------------------------------------
+def add_delivery(session: Session, delivery: AlertDelivery) -> None:
+    session.add(delivery)
+
+
+def deliveries(
+    session: Session, alert_id: int | None = None, limit: int = 100
+) -> list[AlertDelivery]:
+    stmt = sa.select(AlertDelivery).order_by(AlertDelivery.id.desc()).limit(limit)
+    if alert_id is not None:
+        stmt = stmt.where(AlertDelivery.alert_id == alert_id)
+    return list(session.execute(stmt).scalars())

@@ -1,0 +1,1 @@
+"""Resource pools: interchangeable resources (phone numbers) allocated atomically to tenants."""

@@ -1,0 +1,15 @@
+"""Provisioning: durable multi-step set-up of what a tenant bought (issue 4).
+
+Declare steps on a plan (``Plan(provisioning=(step, ...))``); a run is a DBOS workflow whose id is
+the business key ``prov:<tenant>:<plan>:<generation>``; its state and per-step timeline live in
+``provisioning_runs`` / ``provisioning_steps``."""
+
+from steward.provisioning.declare import (
+    PermanentStepError,
+    Retry,
+    Step,
+    StepContext,
+    Wait,
+)
+
+__all__ = ["PermanentStepError", "Retry", "Step", "StepContext", "Wait"]

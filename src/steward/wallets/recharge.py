@@ -1,0 +1,139 @@
+"""Auto-recharge: one off-session charge per threshold crossing, never two.
+
+``maybe_start`` runs in the debit's transaction: a guarded UPDATE moves the wallet IDLE ->
+IN_FLIGHT (so at most one attempt per wallet is in flight), checks the daily and monthly caps and
+the ``auto_recharge`` kill switch, inserts attempt ``seq`` and publishes
+``wallet.recharge_requested``, whose subscriber workflow charges Stripe with the idempotency key
+``recharge:<wallet>:<seq>``. Only the payment's webhook credits the wallet (once, keyed by the
+payment intent) and closes the attempt; a decline closes it with a doubling back-off."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy.orm import Session
+
+from steward.errors import IllegalTransition
+from steward.wallets import recharge_repository as repo
+from steward.wallets.models import Recharge, RechargeStatus
+
+log = structlog.get_logger("steward.wallets.recharge")
+REQUESTED = "wallet.recharge_requested"
+WORKFLOW = "steward.wallets.recharge"
+
+
+def maybe_start(steward: Any, session: Session, wallet_id: str) -> int | None:
+    """Open a recharge attempt if this wallet needs one; returns its id."""
+    now: datetime = steward.clock.now()
+    opened = repo.open_if_idle(session, wallet_id, now)
+    if opened is None:
+        return None
+    seq, amount = opened
+    settings = steward.settings
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    month = day.replace(day=1)
+    reason = ""
+    if not steward.flags.enabled("auto_recharge"):
+        reason = "kill switch auto_recharge is off"
+    elif repo.count_since(session, wallet_id, day) >= settings.recharge_max_per_day:
+        reason = f"daily cap of {settings.recharge_max_per_day} recharges reached"
+    elif repo.count_since(session, wallet_id, month) >= settings.recharge_max_per_month:
+        reason = f"monthly cap of {settings.recharge_max_per_month} recharges reached"
+    attempt = repo.add(
+        session,
+        Recharge(
+            wallet_id=wallet_id,
+            seq=seq,
+            status=RechargeStatus.SKIPPED if reason else RechargeStatus.PENDING,
+            amount=amount,
+            idempotency_key=f"recharge:{wallet_id}:{seq}",
+            reason=reason,
+            created_at=now,
+            updated_at=now,
+        ),
+    )
+    if reason:
+        # Skipped: back off like a decline so every later debit does not open another row.
+        repo.close(session, wallet_id, declined=True, backoff=_backoff(steward), now=now)
+        log.info("wallet.recharge_skipped", wallet_id=wallet_id, seq=seq, reason=reason)
+        return None
+    steward.bus.publish(
+        session, REQUESTED, data={"recharge_id": attempt.id, "wallet_id": wallet_id}
+    )
+    return attempt.id
+
+
+def _backoff(steward: Any) -> timedelta:
+    return timedelta(seconds=steward.settings.recharge_backoff_seconds)
+
+
+def mark_charging(steward: Any, session: Session, recharge_id: int, pi_id: str | None) -> None:
+    # IllegalTransition: the webhook was faster, the attempt already succeeded or declined.
+    with contextlib.suppress(IllegalTransition):
+        repo.transition(
+            session,
+            recharge_id,
+            RechargeStatus.CHARGING,
+            steward.clock.now(),
+            payment_intent_id=pi_id,
+        )
+
+
+def succeeded(steward: Any, session: Session, recharge_id: int, pi_id: str) -> bool:
+    attempt = repo.get(session, recharge_id)
+    try:
+        repo.transition(
+            session,
+            recharge_id,
+            RechargeStatus.SUCCEEDED,
+            steward.clock.now(),
+            payment_intent_id=pi_id,
+        )
+    except IllegalTransition:
+        return False
+    repo.close(
+        session,
+        attempt.wallet_id,
+        declined=False,
+        backoff=_backoff(steward),
+        now=steward.clock.now(),
+    )
+    return True
+
+
+def declined(steward: Any, session: Session, recharge_id: int, reason: str) -> bool:
+    attempt = repo.get(session, recharge_id)
+    try:
+        repo.transition(
+            session, recharge_id, RechargeStatus.DECLINED, steward.clock.now(), reason=reason
+        )
+    except IllegalTransition:
+        return False
+    repo.close(
+        session,
+        attempt.wallet_id,
+        declined=True,
+        backoff=_backoff(steward),
+        now=steward.clock.now(),
+    )
+    return True
+
+
+def skipped(steward: Any, session: Session, recharge_id: int, reason: str) -> None:
+    attempt = repo.get(session, recharge_id)
+    try:
+        repo.transition(
+            session, recharge_id, RechargeStatus.SKIPPED, steward.clock.now(), reason=reason
+        )
+    except IllegalTransition:
+        return
+    repo.close(
+        session,
+        attempt.wallet_id,
+        declined=True,
+        backoff=_backoff(steward),
+        now=steward.clock.now(),
+    )

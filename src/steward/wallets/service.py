@@ -1,0 +1,174 @@
+"""Wallet operations for endpoints, handlers and the CLI; they run inside the caller's
+transaction and never commit."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from steward.audit import service as audit
+from steward.kit import money
+from steward.kit.ids import new_id
+from steward.tenants import repository as tenants_repo
+from steward.wallets import ledger, recharge
+from steward.wallets import repository as repo
+from steward.wallets.errors import InvalidApiKey
+from steward.wallets.ledger import Posting
+from steward.wallets.models import ApiKey, EntryKind, Wallet
+
+
+def wallet_for(steward: Any, session: Session, tenant_id: str, currency: str) -> Wallet:
+    """The tenant's wallet in ``currency``, opened on first use with the default debt limit."""
+    found = repo.find_wallet(session, tenant_id, currency.lower())
+    if found is not None:
+        return found
+    tenants_repo.get(session, tenant_id)
+    return repo.ensure_wallet(
+        session,
+        new_id("wal"),
+        tenant_id,
+        money.currency(currency),
+        steward.settings.wallet_default_debt_limit,
+        steward.clock.now(),
+    )
+
+
+def debit(
+    steward: Any,
+    session: Session,
+    wallet: Wallet,
+    *,
+    amount: int,
+    key: str,
+    kind: EntryKind = EntryKind.USAGE,
+    description: str = "",
+) -> Posting:
+    """Take ``amount`` (> 0) once per key; a refusal is stored, returned, not raised. A debit that
+    leaves the balance under the recharge threshold may open one auto-recharge."""
+    posting = ledger.post(
+        session,
+        wallet.id,
+        kind=kind,
+        amount=-amount,
+        key=key,
+        now=steward.clock.now(),
+        description=description,
+    )
+    if (
+        not posting.refused
+        and not posting.replayed
+        and wallet.recharge_threshold is not None
+        and posting.balance < wallet.recharge_threshold
+    ):
+        recharge.maybe_start(steward, session, wallet.id)
+    return posting
+
+
+def credit(
+    steward: Any,
+    session: Session,
+    wallet_id: str,
+    *,
+    amount: int,
+    key: str,
+    kind: EntryKind = EntryKind.TOPUP,
+    description: str = "",
+) -> Posting:
+    return ledger.post(
+        session,
+        wallet_id,
+        kind=kind,
+        amount=amount,
+        key=key,
+        now=steward.clock.now(),
+        description=description,
+    )
+
+
+def adjust(
+    steward: Any,
+    session: Session,
+    tenant_id: str,
+    *,
+    amount: int,
+    currency: str,
+    reason: str,
+    key: str,
+    actor: str,
+    kind: EntryKind = EntryKind.ADJUSTMENT,
+) -> Posting:
+    """An operator's signed adjustment (a debit still respects the debt limit), audited."""
+    wallet = wallet_for(steward, session, tenant_id, currency)
+    before = {"balance": wallet.balance}
+    posting = ledger.post(
+        session,
+        wallet.id,
+        kind=kind,
+        amount=amount,
+        key=f"adjust:{key}",
+        now=steward.clock.now(),
+        description=reason,
+    )
+    if not posting.replayed:
+        audit.record(
+            session,
+            steward.clock.now(),
+            actor=actor,
+            action=f"wallet.{kind.value}",
+            target=f"wallet:{wallet.id}",
+            before=before,
+            after={
+                "balance": posting.balance,
+                "amount": amount,
+                "outcome": posting.outcome.value,
+                "reason": reason,
+            },
+        )
+    return posting
+
+
+# -- API keys ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class IssuedKey:
+    id: str
+    tenant_id: str
+    key: str  # shown once
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def issue_api_key(steward: Any, session: Session, tenant_id: str, actor: str) -> IssuedKey:
+    tenants_repo.get(session, tenant_id)
+    key = "swk_" + secrets.token_urlsafe(32)
+    row = repo.add_api_key(
+        session,
+        ApiKey(
+            id=new_id("key"),
+            tenant_id=tenant_id,
+            key_hash=_hash(key),
+            prefix=key[:10],
+            created_at=steward.clock.now(),
+        ),
+    )
+    audit.record(
+        session,
+        steward.clock.now(),
+        actor=actor,
+        action="api_key.issue",
+        target=f"tenant:{tenant_id}",
+        after={"key_id": row.id, "prefix": row.prefix},
+    )
+    return IssuedKey(row.id, tenant_id, key)
+
+
+def tenant_for_api_key(session: Session, key: str) -> str:
+    row = repo.api_key_by_hash(session, _hash(key)) if key else None
+    if row is None:
+        raise InvalidApiKey()
+    return row.tenant_id
