@@ -82,58 +82,33 @@ def mark_charging(steward: Any, session: Session, recharge_id: int, pi_id: str |
         )
 
 
-def succeeded(steward: Any, session: Session, recharge_id: int, pi_id: str) -> bool:
+def _finish(
+    steward: Any, session: Session, recharge_id: int, status: RechargeStatus, **values: Any
+) -> bool:
+    """End an attempt and free the wallet for the next one; False when it had already ended
+    (a duplicate or late webhook)."""
     attempt = repo.get(session, recharge_id)
     try:
-        repo.transition(
-            session,
-            recharge_id,
-            RechargeStatus.SUCCEEDED,
-            steward.clock.now(),
-            payment_intent_id=pi_id,
-        )
+        repo.transition(session, recharge_id, status, steward.clock.now(), **values)
     except IllegalTransition:
         return False
     repo.close(
         session,
         attempt.wallet_id,
-        declined=False,
+        declined=status is not RechargeStatus.SUCCEEDED,
         backoff=_backoff(steward),
         now=steward.clock.now(),
     )
     return True
+
+
+def succeeded(steward: Any, session: Session, recharge_id: int, pi_id: str) -> bool:
+    return _finish(steward, session, recharge_id, RechargeStatus.SUCCEEDED, payment_intent_id=pi_id)
 
 
 def declined(steward: Any, session: Session, recharge_id: int, reason: str) -> bool:
-    attempt = repo.get(session, recharge_id)
-    try:
-        repo.transition(
-            session, recharge_id, RechargeStatus.DECLINED, steward.clock.now(), reason=reason
-        )
-    except IllegalTransition:
-        return False
-    repo.close(
-        session,
-        attempt.wallet_id,
-        declined=True,
-        backoff=_backoff(steward),
-        now=steward.clock.now(),
-    )
-    return True
+    return _finish(steward, session, recharge_id, RechargeStatus.DECLINED, reason=reason)
 
 
 def skipped(steward: Any, session: Session, recharge_id: int, reason: str) -> None:
-    attempt = repo.get(session, recharge_id)
-    try:
-        repo.transition(
-            session, recharge_id, RechargeStatus.SKIPPED, steward.clock.now(), reason=reason
-        )
-    except IllegalTransition:
-        return
-    repo.close(
-        session,
-        attempt.wallet_id,
-        declined=True,
-        backoff=_backoff(steward),
-        now=steward.clock.now(),
-    )
+    _finish(steward, session, recharge_id, RechargeStatus.SKIPPED, reason=reason)
