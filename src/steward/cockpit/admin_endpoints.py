@@ -47,4 +47,3 @@ def delete(
     plan = delete_tenant(steward, tenant_id, confirm=text, actor=actor, dry_run=dry_run)
     data: dict[str, Any] = plan.as_dict()
     return DeleteOut(**data, dry_run=dry_run)
-

@@ -13,6 +13,7 @@ import httpx
 import structlog
 
 from steward.bootstrap import Steward
+from steward.subscriptions import checkout
 
 log = structlog.get_logger("steward.demo")
 
@@ -46,24 +47,12 @@ def scripted_customer(steward: Steward, sandbox: Any, base_url: str) -> dict[str
         r.raise_for_status()
         tenant = r.json()
         log.info("demo.signed_up", tenant_id=tenant["id"], plan=tenant["plan"])
-        plan = steward.product.plan(tenant["plan"])
-        session = steward.stripe.create_checkout_session(
-            tenant_id=tenant["id"],
-            email=tenant["email"],
-            plan_key=plan.key,
-            plan_name=plan.name,
-            price=plan.price,
-            currency=plan.currency,
-            interval=plan.interval,
-            trial_days=plan.trial_days,
-            stripe_price_id=plan.stripe_price_id,
-            success_url=f"{base_url}/healthz",
-            cancel_url=f"{base_url}/healthz",
-            idempotency_key=f"checkout:{tenant['id']}:{plan.key}:1",
+        session = checkout.open_checkout(steward, tenant["id"], tenant["plan"])
+        log.info(
+            "demo.checkout_opened", tenant_id=tenant["id"], checkout_session=session.session_id
         )
-        log.info("demo.checkout_opened", tenant_id=tenant["id"], checkout_session=session.id)
-        sandbox.complete_checkout(session.id, phone="+447911123456")
-        log.info("demo.paid", tenant_id=tenant["id"], checkout_session=session.id)
+        sandbox.complete_checkout(session.session_id, phone="+447911123456")
+        log.info("demo.paid", tenant_id=tenant["id"], checkout_session=session.session_id)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             tenant = http.get(f"/admin/api/tenants/{tenant['id']}").json()

@@ -109,6 +109,12 @@ def mirror_billing(
     if first:
         tenant.activated_at = now
     if before is not status:
-        note(session, tenant, now, "billing", f"billing {before.value} → {status.value}: {reason}",
-             event_id)
+        note(
+            session,
+            tenant,
+            now,
+            "billing",
+            f"billing {before.value} → {status.value}: {reason}",
+            event_id,
+        )
     return first
