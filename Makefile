@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint arch bench clean
 
 $(BIN)/steward: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ lint: install
 	$(BIN)/ruff check src tests bench examples
 	$(BIN)/ruff format --check src tests bench examples
 	$(BIN)/mypy
+
+arch: install  ## no import circle; nothing but entry points imports the composition root
+	$(BIN)/pytest -q -p no:cacheprovider tests/unit/test_architecture.py
 
 bench: install  ## every benchmark; figures go to docs/benchmarks.md by hand
 	$(BIN)/python -m bench.ingest

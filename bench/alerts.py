@@ -1,4 +1,4 @@
-"""Alert sweep and cockpit render benchmark (issue 5): ``python -m bench.alerts``.
+"""Alert sweep and cockpit render benchmark: ``python -m bench.alerts``.
 
 On a fresh database (SQLite file or a PostgreSQL schema, dropped afterwards):
 
@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+
+from steward.alerts.service import AlertLog
 
 OUT = Path(__file__).parent / "out"
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -119,9 +121,9 @@ def run(
     from steward import migrate
     from steward.app import create_app
     from steward.bootstrap import build
-    from steward.cockpit.auth import create_operator
     from steward.config import Settings
     from steward.kit.clock import TestClock
+    from steward.operators.service import create_operator
 
     url, pg = _db(kind)
     try:
@@ -137,19 +139,19 @@ def run(
         )
         clock = TestClock(datetime(2026, 11, 22, 12, 0, tzinfo=UTC))
         steward = build(settings, clock=clock)
-        migrate.up(steward.db)
+        migrate.up(steward.runtime.db)
         started = time.perf_counter()
-        _fill(steward.db, tenants, match, events, clock.now())
+        _fill(steward.runtime.db, tenants, match, events, clock.now())
         fill_s = time.perf_counter() - started
         if kind == "postgresql":
-            with steward.db.engine.begin() as c:
+            with steward.runtime.db.engine.begin() as c:
                 c.execute(sa.text("ANALYZE"))
-        first = steward.alerts.sweep()
-        steady = [steward.alerts.sweep() for _ in range(runs)]
+        first = steward.runtime.service(AlertLog).sweep()
+        steady = [steward.runtime.service(AlertLog).sweep() for _ in range(runs)]
         dead = len(range(0, events, 5000))  # every 5,000th event is dead-lettered
         assert first.opened == int(tenants * match) + dead, first
         assert all(s.matched == first.opened and s.opened == 0 for s in steady), steady
-        create_operator(steward, "bench@example.com", "bench-password-123")
+        create_operator(steward.runtime, "bench@example.com", "bench-password-123")
         app = create_app(settings, steward)
         pages = {
             "alerts": [

@@ -1,4 +1,4 @@
-"""Catch-up of missed Stripe events: time and peak memory (issue 3's benchmark).
+"""Catch-up of missed Stripe events: time and peak memory.
 
     python -m bench.catchup [--events 100000] [--db sqlite|postgresql|both]
 
@@ -75,14 +75,14 @@ def run_one(kind: str, port: int, expected: int) -> dict[str, float | str]:
             stripe_api_key="sk_test_bench",
         )
         steward = build(settings)
-        migrate.up(steward.db)
+        migrate.up(steward.runtime.db)
         before = rss_mb()
         started = time.perf_counter()
-        report = sync.catch_up(steward, timedelta(days=1))
+        report = sync.catch_up(steward.runtime, timedelta(days=1))
         elapsed = time.perf_counter() - started
-        with steward.db.read() as session:
+        with steward.runtime.db.read() as session:
             stored = session.execute(sa.text("SELECT count(*) FROM inbound_events")).scalar_one()
-        steward.db.dispose()
+        steward.runtime.db.dispose()
         assert report.ingested == expected == stored, (report, stored)
         return {
             "db": kind,

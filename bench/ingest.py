@@ -1,4 +1,4 @@
-"""Webhook ingest benchmark (issue 2): ``python -m bench.ingest`` (``make bench``).
+"""Webhook ingest benchmark: ``python -m bench.ingest`` (``make bench``).
 
 On SQLite (WAL, a file in a temporary directory) and on PostgreSQL (a fresh schema, dropped
 afterwards), against one Steward server per database, run by uvicorn in a process of its own:
@@ -894,7 +894,7 @@ def main(argv: list[str] | None = None) -> None:
     started = datetime.now(UTC)
     began = time.monotonic()
     results: dict[str, Any] = {
-        "benchmark": "webhook ingest (issue 2)",
+        "benchmark": "webhook ingest",
         "command": " ".join(["python -m bench.ingest", *(sys.argv[1:] if argv is None else argv)]),
         "started_at": started.isoformat(timespec="seconds"),
         "machine": machine(),

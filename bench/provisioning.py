@@ -1,4 +1,4 @@
-"""Provisioning benchmark (issue 4): ``python -m bench.provisioning [--runs 1000] [--db sqlite]``.
+"""Provisioning benchmark: ``python -m bench.provisioning [--runs 1000] [--db sqlite]``.
 
 Syston's starter flow (seed defaults → routing → validate the Make.com webhook against a local
 HTTP server → the magic link through SMTP to the sandbox mail sink) on a real Steward server
@@ -51,8 +51,8 @@ def _tenants(server: Any, n: int, hook: str, tag: str) -> list[str]:
 
     steward = server.steward
     ids = [f"ten_bench_{tag}_{i:05d}" for i in range(n)]
-    now = steward.clock.now()
-    with steward.db.transaction() as session:
+    now = steward.runtime.clock.now()
+    with steward.runtime.db.transaction() as session:
         for tid in ids:
             session.add(
                 Tenant(
@@ -75,9 +75,9 @@ def _tenants(server: Any, n: int, hook: str, tag: str) -> list[str]:
 
 def _activate(server: Any, tenant_ids: list[str]) -> None:
     steward = server.steward
-    with steward.db.transaction() as session:
+    with steward.runtime.db.transaction() as session:
         for tid in tenant_ids:
-            steward.bus.publish(
+            steward.runtime.bus.publish(
                 session, "tenant.activated", tenant_id=tid, data={"plan": "starter"}
             )
 
@@ -87,7 +87,7 @@ def _finished(server: Any, tenant_ids: list[str]) -> dict[str, float]:
     from steward.events.models import DomainEvent
     from steward.provisioning.models import Run, RunState
 
-    with server.steward.db.read() as session:
+    with server.runtime.db.read() as session:
         rows = session.execute(
             sa.select(Run.tenant_id, Run.finished_at, DomainEvent.created_at)
             .join(DomainEvent, DomainEvent.id == Run.cause_event_id)
@@ -99,7 +99,7 @@ def _finished(server: Any, tenant_ids: list[str]) -> dict[str, float]:
 def _failed(server: Any) -> int:
     from steward.provisioning.models import Run, RunState
 
-    with server.steward.db.read() as session:
+    with server.runtime.db.read() as session:
         return len(session.execute(sa.select(Run.id).where(Run.state == RunState.FAILED)).all())
 
 
@@ -167,7 +167,7 @@ def main() -> None:
                 "failed": _failed(server),
             }
             print("burst:", result["burst"], flush=True)
-            sink = server.app.state.mail_sink
+            sink = server.app.state.sandboxes.mail
             result["magic_links_received"] = len(sink.messages) if sink is not None else None
     httpd.shutdown()
     OUT.mkdir(exist_ok=True)

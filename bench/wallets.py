@@ -80,30 +80,35 @@ def writer(
             batcher.post(wallet_id, kind=EntryKind.USAGE, amount=-1, key=key)
             done[n] += 1
             continue
-        with steward.db.transaction() as s:
+        with steward.runtime.db.transaction() as s:
             if strategy == "row_lock":
-                row_locked(s, wallet_id, -1, key, steward.clock.now())
+                row_locked(s, wallet_id, -1, key, steward.runtime.clock.now())
             else:
                 ledger.post(
-                    s, wallet_id, kind=EntryKind.USAGE, amount=-1, key=key, now=steward.clock.now()
+                    s,
+                    wallet_id,
+                    kind=EntryKind.USAGE,
+                    amount=-1,
+                    key=key,
+                    now=steward.runtime.clock.now(),
                 )
         done[n] += 1
 
 
 def run(kind: str, url: str, schema: str, writers: int, seconds: float) -> dict[str, Any]:
     steward = build(settings_for(url, schema, sandbox=False))
-    migrate.up(steward.db)
-    steward.db.dispose()
-    steward.db = Database(url, pool_size=writers + 2, max_overflow=4)
+    migrate.up(steward.runtime.db)
+    steward.runtime.db.dispose()
+    steward.runtime.db = Database(url, pool_size=writers + 2, max_overflow=4)
     out: dict[str, Any] = {"database": kind}
     try:
-        batcher = LedgerBatcher(steward.db, steward.clock)
+        batcher = LedgerBatcher(steward.runtime.db, steward.runtime.clock)
         for strategy in ("row_lock", "guarded_update", "batched"):
-            with steward.db.transaction() as s:
+            with steward.runtime.db.transaction() as s:
                 new = tenants.NewTenant(email=f"{uuid.uuid4().hex[:6]}@x.io", name="b")
-                t = tenants.create(s, steward.product, steward.clock, new)
-                wallet_id = service.wallet_for(steward, s, t.id, "gbp").id
-                now = steward.clock.now()
+                t = tenants.create(s, steward.runtime.product, steward.runtime.clock, new)
+                wallet_id = service.wallet_for(steward.runtime, s, t.id, "gbp").id
+                now = steward.runtime.clock.now()
                 ledger.post(s, wallet_id, kind=EntryKind.TOPUP, amount=10**9, key="seed", now=now)
             done = [0] * writers
             barrier = threading.Barrier(writers)
@@ -124,7 +129,7 @@ def run(kind: str, url: str, schema: str, writers: int, seconds: float) -> dict[
             for th in threads:
                 th.join()
             elapsed = time.monotonic() - started
-            with steward.db.read() as s:
+            with steward.runtime.db.read() as s:
                 balance, limit = s.execute(
                     sa.select(Wallet.balance, Wallet.debt_limit).where(Wallet.id == wallet_id)
                 ).one()
@@ -136,7 +141,7 @@ def run(kind: str, url: str, schema: str, writers: int, seconds: float) -> dict[
             assert balance == total and balance >= -limit, "ledger invariant broken"
             out[strategy] = round(sum(done) / elapsed, 1)
     finally:
-        steward.db.dispose()
+        steward.runtime.db.dispose()
     return out
 
 
@@ -177,43 +182,52 @@ def reconcile_bench(kind: str, url: str, schema: str, count: int, missed: int) -
         vapi_api_base=f"http://127.0.0.1:{port}",
     )
     steward = build(settings)
-    migrate.up(steward.db)
+    migrate.up(steward.runtime.db)
     sandbox = VapiSandbox("http://127.0.0.1:9/none", "s", settings.vapi_api_key)
     server = uvicorn.Server(uvicorn.Config(sandbox.app, port=port, log_level="warning"))
     threading.Thread(target=server.run, daemon=True).start()
     while not server.started:
         time.sleep(0.05)
-    with steward.db.transaction() as s:
+    with steward.runtime.db.transaction() as s:
         t = tenants.create(
-            s, steward.product, steward.clock, tenants.NewTenant(email="bench@x.io", name="bench")
+            s,
+            steward.runtime.product,
+            steward.runtime.clock,
+            tenants.NewTenant(email="bench@x.io", name="bench"),
         )
         tenant_id = t.id
-        wallet_id = service.wallet_for(steward, s, tenant_id, "gbp").id
+        wallet_id = service.wallet_for(steward.runtime, s, tenant_id, "gbp").id
         ledger.post(
-            s, wallet_id, kind=EntryKind.TOPUP, amount=10**12, key="seed", now=steward.clock.now()
+            s,
+            wallet_id,
+            kind=EntryKind.TOPUP,
+            amount=10**12,
+            key="seed",
+            now=steward.runtime.clock.now(),
         )
     started = time.monotonic()
-    with steward.db.transaction() as s:
+    with steward.runtime.db.transaction() as s:
         s.execute(
             sa.text(PREBILL[kind]), {"t": tenant_id, "w": wallet_id, "n": count, "missed": missed}
         )
     prebill = time.monotonic() - started
     start = datetime(2026, 1, 1, tzinfo=UTC)
     sandbox.synthetic(Synthetic(count, start, timedelta(seconds=1), [tenant_id]))
-    steward.bus._subscribers.clear()  # no durable engine here: the gap event has no subscriber
+    # no durable engine here: the gap event has no subscriber
+    steward.runtime.bus._subscribers.clear()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     started = time.monotonic()
     run_id = "rec_bench"
-    with steward.db.transaction() as s:
+    with steward.runtime.db.transaction() as s:
         reconcile_repository.open_run(
-            s, run_id, "vapi", start, start + timedelta(days=30), steward.clock.now()
+            s, run_id, "vapi", start, start + timedelta(days=30), steward.runtime.clock.now()
         )
-    while not reconcile.process_page(steward, run_id):
+    while not reconcile.process_page(steward.runtime, run_id):
         pass
-    report = reconcile.finish(steward, run_id)
+    report = reconcile.finish(steward.runtime, run_id)
     elapsed = time.monotonic() - started
     server.should_exit = True
-    steward.db.dispose()
+    steward.runtime.db.dispose()
     return {
         "database": kind,
         "records": count,

@@ -21,7 +21,9 @@ import stripe
 import uvicorn
 from sqlalchemy.engine import make_url
 
+from steward.alerts.service import AlertLog
 from steward.config import Settings
+from steward.inbox import repository as inbox_repo
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(os.environ.get("STEWARD_FIXTURES", ROOT.parent / "shared" / "fixtures"))
@@ -120,7 +122,8 @@ class Server:
         self.settings = settings
         self.app = create_app(settings, steward)
         self.steward = self.app.state.steward
-        self.sandbox = self.app.state.stripe_sandbox
+        self.runtime = self.steward.runtime
+        self.sandbox = self.app.state.sandboxes.stripe
         port = int(settings.public_url.rsplit(":", 1)[1])
         self.base_url = f"http://127.0.0.1:{port}"
         self._server = uvicorn.Server(
@@ -169,8 +172,13 @@ class Server:
                 return str(item["status"])
         return None
 
+    @property
+    def alerts(self) -> AlertLog:
+        return self.runtime.service(AlertLog)
+
     def settled(self) -> bool:
-        backlog = self.steward.backlog()
+        with self.runtime.db.read() as session:
+            backlog = inbox_repo.backlog(session)
         return backlog.pending + backlog.retrying == 0
 
 

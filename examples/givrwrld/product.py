@@ -15,13 +15,13 @@ product = Product(
             key="minecraft_4gb",
             name="Minecraft 4 GB",
             price=1299,
-            provisioning=provisioning.STEPS,  # provisioning (issue 4)
+            provisioning=provisioning.STEPS,
         ),
         Plan(
             key="rust_8gb",
             name="Rust 8 GB",
             price=2499,
-            provisioning=provisioning.STEPS,  # provisioning (issue 4)
+            provisioning=provisioning.STEPS,
         ),
     ],
 )

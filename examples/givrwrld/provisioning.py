@@ -25,7 +25,7 @@ RETRY = Retry(attempts=5, backoff_seconds=0.5)
 
 
 def panel(ctx: StepContext) -> str:
-    settings = ctx.steward.settings
+    settings = ctx.runtime.settings
     return (settings.panel_api_base or settings.public_url.rstrip("/") + "/sandbox/panel").rstrip(
         "/"
     )
@@ -33,7 +33,7 @@ def panel(ctx: StepContext) -> str:
 
 def _headers(ctx: StepContext) -> dict[str, str]:
     return {
-        "Authorization": f"Bearer {ctx.steward.settings.panel_api_key}",
+        "Authorization": f"Bearer {ctx.runtime.settings.panel_api_key}",
         "Idempotency-Key": ctx.idempotency_key,
     }
 
@@ -78,7 +78,7 @@ CREATE_SERVER = kinds.http_call(
         "game": game(ctx),
         "external_id": ctx.idempotency_key,  # the callback names the run by it
     },
-    headers=lambda ctx: {"Authorization": f"Bearer {ctx.steward.settings.panel_api_key}"},
+    headers=lambda ctx: {"Authorization": f"Bearer {ctx.runtime.settings.panel_api_key}"},
     timeout_seconds=10,
     retry=RETRY,
 )

@@ -18,10 +18,10 @@ product = Product(
             price=4900,
             currency="gbp",
             trial_days=7,
-            provisioning=numbers.STEPS,  # provisioning (issue 4): a number from the pool
+            provisioning=numbers.STEPS,  # a number from the pool
         )
     ],
     default_region="GB",
-    alert_rules=alerts.RULES,  # alerts (issue 5)
-    delete_checks=alerts.DELETE_CHECKS,  # alerts (issue 5)
+    alert_rules=alerts.RULES,
+    delete_checks=alerts.DELETE_CHECKS,
 )

@@ -16,14 +16,14 @@ product = Product(
             name="Starter",
             price=1900,
             currency="gbp",
-            provisioning=provisioning.STARTER,  # provisioning (issue 4)
+            provisioning=provisioning.STARTER,
         ),
         Plan(
             key="pro",
             name="Pro",
             price=4900,
             currency="gbp",
-            provisioning=provisioning.PRO,  # provisioning (issue 4)
+            provisioning=provisioning.PRO,
         ),
     ],
 )

@@ -27,8 +27,8 @@ AUTOMATIONS = ("matchday_post", "result_post", "weekly_digest")
 
 
 def _put(ctx: StepContext, kind: str, name: str, data: dict[str, Any]) -> None:
-    steward = ctx.steward
-    with steward.db.transaction() as session:
+    runtime = ctx.runtime
+    with runtime.db.transaction() as session:
         repo.put_resource(
             session,
             Resource(
@@ -36,14 +36,14 @@ def _put(ctx: StepContext, kind: str, name: str, data: dict[str, Any]) -> None:
                 kind=kind,
                 name=name,
                 data=json.dumps(data, sort_keys=True),
-                created_at=steward.clock.now(),
+                created_at=runtime.clock.now(),
             ),
         )
 
 
 def _remove(kind: str) -> Any:
     def undo(ctx: StepContext) -> dict[str, Any]:
-        with ctx.steward.db.transaction() as session:
+        with ctx.runtime.db.transaction() as session:
             return {"removed": repo.delete_resources(session, ctx.tenant.id, kind)}
 
     return undo

@@ -1,68 +1,79 @@
-"""The one place where Steward's parts are wired together."""
+"""The one composition root: the modules in order, and the runtime they run on.
+
+Entry points (the app, the CLI, tests, benchmarks) call ``build``; nothing else imports this file.
+Registration fails at start-up on a duplicate route, handler, schedule, queue, command or
+subscription, and on a subscriber that is not a DBOS workflow."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from steward import engine
-from steward.alerts import wiring as alerts_wiring
-from steward.alerts.service import AlertLog
+from steward.alerts.module import MODULE as ALERTS
+from steward.audit.module import MODULE as AUDIT
+from steward.cockpit.module import MODULE as COCKPIT
 from steward.config import Settings
 from steward.db import Database
+from steward.engine import Engine
+from steward.errors import ConfigError
 from steward.events.bus import DomainEventBus
-from steward.executors import Heartbeat
+from steward.flags.module import MODULE as FLAGS
 from steward.flags.service import BUILTIN, Flags
-from steward.inbox import repository as inbox_repo
 from steward.inbox.handlers import HandlerRegistry
+from steward.inbox.module import MODULE as INBOX
 from steward.inbox.service import Inbox, RetryPolicy
 from steward.inbox.worker import InboxWorkers
 from steward.kit.clock import Clock
+from steward.module import Module, On, Queue, Schedule, Subscribe
+from steward.ops.module import MODULE as OPS
 from steward.product import Product, load_product
 from steward.providers.email import SmtpMailer
 from steward.providers.stripe.gateway import StripeGateway
-from steward.provisioning import workflows as provisioning_workflows
-from steward.subscriptions import workflows as subscription_workflows
-from steward.subscriptions.handlers import Handlers as SubscriptionHandlers
-from steward.subscriptions.machine import Machine
+from steward.providers.vapi import VapiClient
+from steward.provisioning.module import MODULE as PROVISIONING
+from steward.runtime import Runtime
+from steward.subscriptions.module import MODULE as SUBSCRIPTIONS
+from steward.tenants.module import MODULE as TENANTS
 from steward.tokens.service import TenantTokens
-from steward.wallets import wiring as wallets_wiring
+from steward.wallets.module import MODULE as WALLETS
+
+# In order: a module's services may be used by the modules after it.
+MODULES: tuple[Module, ...] = (
+    OPS,
+    AUDIT,
+    FLAGS,
+    INBOX,
+    TENANTS,
+    SUBSCRIPTIONS,
+    PROVISIONING,
+    WALLETS,
+    ALERTS,
+    COCKPIT,
+)
 
 
 @dataclass
 class Steward:
-    settings: Settings
-    db: Database
-    product: Product
-    clock: Clock
-    registry: HandlerRegistry
-    inbox: Inbox
-    stripe: StripeGateway
-    bus: DomainEventBus
-    mailer: SmtpMailer
-    flags: Flags
-    tokens: TenantTokens
-    machine: Machine
-    workers: InboxWorkers | None = None
-    heartbeat: Heartbeat | None = None
-    # Domains add DBOS cron schedules (dbos.ScheduleInput dicts) and queues (name, options) here.
-    schedules: list[Any] = field(default_factory=list)
-    queues: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    executor_id: str = ""
-    extras: dict[str, object] = field(default_factory=dict)
-    alerts: AlertLog = field(init=False)  # alerts (issue 5)
+    """One process's Steward: the runtime, the composed modules, and what runs in the background
+    (the durable engine and the inbox workers) once ``start`` is called."""
 
-    def backlog(self) -> inbox_repo.Backlog:
-        with self.db.read() as session:
-            return inbox_repo.backlog(session)
+    runtime: Runtime
+    modules: tuple[Module, ...]
+    engine: Engine
+    workers: InboxWorkers | None = field(default=None)
+
+    @property
+    def inbox(self) -> Inbox:
+        return self.runtime.service(Inbox)
 
     def start(self, role: str, *, durable: bool = True, workers: int | None = None) -> None:
         """Launch the durable engine and the inbox workers for this process."""
         if durable:
-            self.executor_id = engine.launch(self.settings, role, self)
-        count = self.settings.inbox_workers if workers is None else workers
+            self.engine.launch(role)
+        settings = self.runtime.settings
+        count = settings.inbox_workers if workers is None else workers
         if count:
-            self.workers = InboxWorkers(self.inbox, count, self.settings.inbox_poll_seconds)
+            self.workers = InboxWorkers(self.inbox, count, settings.inbox_poll_seconds)
             self.workers.start()
 
     def stop(self, *, durable: bool = True) -> None:
@@ -70,53 +81,84 @@ class Steward:
             self.workers.stop()
             self.workers = None
         if durable:
-            engine.shutdown()
-        self.db.dispose()
+            self.engine.shutdown()
+        self.runtime.db.dispose()
+
+
+def runtime_for(settings: Settings, clock: Clock, product: Product) -> Runtime:
+    api_base = settings.stripe_api_base
+    if not api_base and settings.sandbox:
+        api_base = settings.public_url.rstrip("/") + "/sandbox/stripe"
+    vapi_base = settings.vapi_api_base
+    if not vapi_base and settings.sandbox:
+        vapi_base = settings.public_url.rstrip("/") + "/sandbox/vapi"
+    smtp_url = settings.smtp_url or f"smtp://127.0.0.1:{settings.sandbox_smtp_port}"
+    db = Database(settings.database_url)
+    return Runtime(
+        settings=settings,
+        db=db,
+        clock=clock,
+        product=product,
+        bus=DomainEventBus(clock, settings.app_version),
+        flags=Flags(db, clock, [*BUILTIN, *product.flags]),
+        mailer=SmtpMailer(smtp_url, settings.email_from),
+        stripe=StripeGateway(settings.stripe_api_key, api_base),
+        vapi=VapiClient(vapi_base or "https://api.vapi.ai", settings.vapi_api_key),
+        tokens=TenantTokens(
+            settings.tenant_token_keys,
+            algorithm=settings.tenant_token_algorithm,
+            audience=settings.tenant_token_audience,
+            issuer=settings.public_url,
+            ttl_seconds=settings.tenant_token_ttl_seconds,
+            clock=clock,
+        ),
+    )
 
 
 def build(
     settings: Settings, *, clock: Clock | None = None, product: Product | None = None
 ) -> Steward:
-    clock = clock or Clock()
     product = product or load_product(settings.product)
-    db = Database(settings.database_url)
+    runtime = runtime_for(settings, clock or Clock(), product)
+    modules = (*MODULES, *product.modules)
+    _unique("module", [m.name for m in modules])
     registry = HandlerRegistry()
-    bus = DomainEventBus(clock, settings.app_version)
-    machine = Machine(clock, bus)
-    SubscriptionHandlers(product, clock, bus, machine).register(registry)
-    bus.subscribe("subscription.trial_will_end", "steward.subscriptions.trial_notice")
-    for key, handler in product.event_handlers.items():
-        source, _, event_type = key.partition(":")
-        registry.register(source, event_type, handler)
-    inbox = Inbox(
-        db,
-        registry,
-        clock,
-        RetryPolicy(settings.max_attempts, settings.retry_base_seconds, settings.retry_max_seconds),
+    runtime.services.add(
+        Inbox(
+            runtime,
+            registry,
+            RetryPolicy(
+                settings.max_attempts, settings.retry_base_seconds, settings.retry_max_seconds
+            ),
+        )
     )
-    api_base = settings.stripe_api_base
-    if not api_base and settings.sandbox:
-        api_base = settings.public_url.rstrip("/") + "/sandbox/stripe"
-    stripe = StripeGateway(settings.stripe_api_key, api_base)
-    for event_type, names in product.domain_subscribers.items():
-        for name in names:
-            bus.subscribe(event_type, name)
-    smtp_url = settings.smtp_url or f"smtp://127.0.0.1:{settings.sandbox_smtp_port}"
-    mailer = SmtpMailer(smtp_url, settings.email_from)
-    flags = Flags(db, clock, [*BUILTIN, *product.flags])
-    tokens = TenantTokens(
-        settings.tenant_token_keys,
-        algorithm=settings.tenant_token_algorithm,
-        audience=settings.tenant_token_audience,
-        issuer=settings.public_url,
-        ttl_seconds=settings.tenant_token_ttl_seconds,
-        clock=clock,
-    )
-    steward = Steward(
-        settings, db, product, clock, registry, inbox, stripe, bus, mailer, flags, tokens, machine
-    )
-    steward.schedules.extend(subscription_workflows.schedules(settings))
-    provisioning_workflows.schedules_and_queues(steward)
-    wallets_wiring.install(steward)  # wallets (issue 6): handlers, subscribers, schedules
-    steward.alerts = alerts_wiring.install(steward)  # alerts (issue 5): rules, schedule, delivery
-    return steward
+    schedules: list[Schedule] = []
+    queues: list[Queue] = []
+    for module in modules:
+        if module.setup is not None:
+            module.setup(runtime)
+        handlers: list[On] = list(module.handlers)
+        subscribers: list[Subscribe] = list(module.subscribers)
+        if module.extend is not None:
+            extension = module.extend(runtime)
+            handlers.extend(extension.handlers)
+            subscribers.extend(extension.subscribers)
+        for on in handlers:
+            for event_type in on.types:
+                registry.register(on.source, event_type, on.handler)
+        for sub in subscribers:
+            runtime.bus.subscribe(sub.event_type, sub.workflow)
+        schedules.extend(module.schedules)
+        queues.extend(module.queues)
+    _unique("schedule", [s.name for s in schedules])
+    _unique("queue", [q.name for q in queues])
+    _unique("command", [c.name for m in modules for c in m.commands])
+    return Steward(runtime, modules, Engine(runtime, schedules, queues))
+
+
+def _unique(kind: str, names: Sequence[str]) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise ConfigError(f"{kind} {name!r} is declared twice")
+        seen.add(name)

@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     tenant_token_ttl_seconds: int = Field(default=900, gt=0)
     log_level: str = "INFO"
     log_json: bool = True
-    # wallets (issue 6)
+    # wallets
     wallet_default_debt_limit: int = Field(default=500, ge=0)  # minor units a wallet may owe
     vapi_webhook_secret: str = "vapi_steward_dev_secret"  # HMAC-SHA256 key of /webhooks/vapi
     vapi_webhook_tolerance: int = 300
@@ -80,7 +80,7 @@ class Settings(BaseSettings):
     recharge_backoff_seconds: float = Field(default=3600.0, ge=0)  # doubled per decline
     billing_success_rate_min: float = Field(default=0.9, ge=0, le=1)  # alert below this
     billing_monitor_cron: str = "0 */5 * * * *"
-    # provisioning (issue 4)
+    # provisioning
     provisioning_dry_run: bool = False  # record what each step would do; call nothing outside
     provisioning_concurrency: int = Field(default=64, ge=1)  # queued runs at once per process
     provisioning_switch_poll_seconds: float = Field(default=5.0, gt=0)  # kill switch off: recheck
@@ -92,7 +92,7 @@ class Settings(BaseSettings):
     panel_api_key: str = "panel_test_sandbox"
     panel_webhook_secret: str = "panel_steward_dev_secret"  # HMAC-SHA256 of /webhooks/panel
     sandbox_panel_delay_seconds: float = Field(default=3.0, ge=0)  # sandbox install time
-    # alerts and cockpit (issue 5)
+    # alerts and cockpit
     alert_urls: str = ""  # apprise URLs, comma or space separated (Slack, Discord, mailto, SMS...)
     alert_sweep_cron: str = "0 * * * * *"  # the alert rule sweep (6-field cron): every minute
     alert_delivery_attempts: int = Field(default=5, ge=1)  # per channel and notification

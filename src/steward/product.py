@@ -1,5 +1,4 @@
-"""How a product is declared: its plans, and (in later issues) onboarding, provisioning steps,
-meters and policies.
+"""How a product is declared: its plans, provisioning steps, meters, policies and its own code.
 
     from steward.product import Plan, Product
 
@@ -14,11 +13,17 @@ Select it with ``STEWARD_PRODUCT=module:attribute``.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from steward.errors import ConfigError, InvalidInput
+from steward.flags.service import FlagSpec
+from steward.steps import Step
+
+if TYPE_CHECKING:  # type-only: these declarations' code runs on the runtime that holds the product
+    from steward.alerts.rules import Rule
+    from steward.cockpit.delete import DeleteCheck
+    from steward.module import Module
 
 
 @dataclass(frozen=True)
@@ -34,10 +39,9 @@ class Plan:
     cancel_policy: str = "period_end"  # or "immediate_in_trial": a trial ends at once
     dispute_policy: str = "suspend"  # on charge.dispute.created: "suspend" or "none"
     refund_policy: str = "none"  # on charge.refunded: "suspend" or "none"
-    # provisioning (issue 4): steward.provisioning.Step tuples, run in order
-    provisioning: tuple[Any, ...] = ()  # on activation; undone in reverse on deletion
-    suspend_steps: tuple[Any, ...] = ()  # on tenant.suspend_requested
-    resume_steps: tuple[Any, ...] = ()  # on tenant.resume_requested
+    provisioning: tuple[Step, ...] = ()  # run in order on activation; undone in reverse on deletion
+    suspend_steps: tuple[Step, ...] = ()  # on tenant.suspend_requested
+    resume_steps: tuple[Step, ...] = ()  # on tenant.resume_requested
 
     def __post_init__(self) -> None:
         if self.price < 0:
@@ -78,18 +82,16 @@ class Product:
     default_region: str = "GB"  # for phone numbers typed without a country code
     # Identities that may have only one trial: "email", "phone", "card", "email_domain".
     trial_identity: tuple[str, ...] = ("email", "phone", "card")
-    # Extra inbox handlers, keyed "source:event.type"; each takes a HandlerContext.
-    event_handlers: dict[str, Callable[[Any], None]] = field(default_factory=dict)
-    # Domain-event subscribers: event type -> names of DBOS workflows taking the event id.
-    domain_subscribers: dict[str, list[str]] = field(default_factory=dict)
-    # Kill switches of the product's own, beside the built-in ones (steward.flags.service.BUILTIN).
-    flags: list[Any] = field(default_factory=list)
+    # The product's own code: inbox handlers, domain-event subscribers, schedules (steward.module).
+    modules: tuple[Module, ...] = ()
+    # Kill switches of the product's own, beside the built-in ones (runtime.flags.service.BUILTIN).
+    flags: list[FlagSpec] = field(default_factory=list)
     # Usage meters, priced into wallet debits (steward.wallets).
     meters: list[Meter] = field(default_factory=list)
     # Alert rules (steward.alerts.rules.Rule): override defaults by key, add, or disable.
-    alert_rules: list[Any] = field(default_factory=list)
+    alert_rules: list[Rule] = field(default_factory=list)
     # Hard-delete checks (steward.cockpit.delete.DeleteCheck): all must pass to delete a tenant.
-    delete_checks: list[Any] = field(default_factory=list)
+    delete_checks: list[DeleteCheck] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         keys = [p.key for p in self.plans]
@@ -119,5 +121,5 @@ def load_product(spec: str) -> Product:
         raise ConfigError(f"STEWARD_PRODUCT={spec!r}: cannot import {module_name}: {exc}") from exc
     value = getattr(module, attribute, None)
     if not isinstance(value, Product):
-        raise ConfigError(f"STEWARD_PRODUCT={spec!r}: {attribute} is not a steward Product")
+        raise ConfigError(f"STEWARD_PRODUCT={spec!r}: {attribute} is not a runtime Product")
     return value

@@ -10,12 +10,13 @@ import time
 from collections import Counter
 from typing import Any
 
-from steward.engine import runtime
 from steward.inbox.handlers import HandlerContext
+from steward.module import Module, On
 from steward.product import Plan, Product
 from steward.provisioning import PermanentStepError, Retry, Step, StepContext, kinds
 from steward.provisioning import repository as prov_repo
 from steward.provisioning.models import Resource
+from steward.runtime import current
 
 CALLS: Counter[str] = Counter()  # step name:tenant -> calls, in this process
 BROKEN: set[str] = set()  # tenants whose 'fragile' step fails permanently
@@ -26,7 +27,7 @@ _lock = threading.Lock()
 
 def activate(ctx: HandlerContext) -> None:
     ctx.tenant_id = ctx.data_object["tenant_id"]
-    runtime().bus.publish(
+    current().bus.publish(
         ctx.session,
         "tenant.activated",
         tenant_id=ctx.tenant_id,
@@ -40,7 +41,7 @@ def lifecycle(kind: str) -> Any:
 
     def handler(ctx: HandlerContext) -> None:
         ctx.tenant_id = ctx.data_object["tenant_id"]
-        runtime().bus.publish(
+        current().bus.publish(
             ctx.session,
             f"tenant.{kind}_requested",
             tenant_id=ctx.tenant_id,
@@ -65,8 +66,8 @@ def _count(ctx: StepContext) -> int:
 
 def _effect(ctx: StepContext, name: str) -> None:
     """Record an effect in the database, once per idempotency key (unique constraint)."""
-    steward = ctx.steward
-    with steward.db.transaction() as session:
+    runtime = ctx.runtime
+    with runtime.db.transaction() as session:
         prov_repo.put_resource(
             session,
             Resource(
@@ -74,7 +75,7 @@ def _effect(ctx: StepContext, name: str) -> None:
                 kind="effect",
                 name=name,
                 data="{}",
-                created_at=steward.clock.now(),
+                created_at=runtime.clock.now(),
             ),
         )
 
@@ -106,15 +107,15 @@ def undo(ctx: StepContext) -> dict[str, Any]:
 
 def slow(ctx: StepContext) -> dict[str, Any]:
     """Records 'start' and, 1 s later, 'end' effects: a SIGKILL in between re-runs it."""
-    steward = ctx.steward
-    with steward.db.transaction() as session:
+    runtime = ctx.runtime
+    with runtime.db.transaction() as session:
         session.execute(
             Resource.__table__.insert().values(
                 tenant_id=ctx.tenant.id,
                 kind="attempt",
                 name=f"{ctx.step}:{time.time_ns()}",
                 data=json.dumps({"pid": os.getpid()}),
-                created_at=steward.clock.now(),
+                created_at=runtime.clock.now(),
             )
         )
     time.sleep(1)
@@ -167,9 +168,14 @@ product = Product(
             resume_steps=(Step("resume_site", plain),),
         ),
     ],
-    event_handlers={
-        "stripe:test.activate": activate,
-        "stripe:test.suspend": lifecycle("suspend"),
-        "stripe:test.resume": lifecycle("resume"),
-    },
+    modules=(
+        Module(
+            "provisioning-test",
+            handlers=(
+                On("stripe", ("test.activate",), activate),
+                On("stripe", ("test.suspend",), lifecycle("suspend")),
+                On("stripe", ("test.resume",), lifecycle("resume")),
+            ),
+        ),
+    ),
 )

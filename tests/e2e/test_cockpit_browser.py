@@ -12,12 +12,13 @@ from typing import Any
 import pytest
 
 from steward.bootstrap import build
-from steward.cockpit.auth import create_operator
-from steward.engine import runtime
 from steward.inbox.handlers import HandlerContext
 from steward.kit.clock import TestClock
+from steward.module import Module, On
+from steward.operators.service import create_operator
 from steward.product import Plan, Product
 from steward.provisioning import PermanentStepError, Step, StepContext
+from steward.runtime import current
 from tests.support import ADMIN, ROOT, Server, event, free_port, settings_for
 
 CHROMIUM = "/usr/bin/chromium"
@@ -55,7 +56,7 @@ def connect_line(ctx: StepContext) -> dict[str, Any]:
 
 def activate(ctx: HandlerContext) -> None:
     ctx.tenant_id = ctx.data_object["tenant_id"]
-    runtime().bus.publish(
+    current().bus.publish(
         ctx.session,
         "tenant.activated",
         tenant_id=ctx.tenant_id,
@@ -80,7 +81,15 @@ PRODUCT = Product(
             provisioning=(Step("connect_line", connect_line),),
         )
     ],
-    event_handlers={"stripe:test.activate": activate, "stripe:test.flaky": flaky},
+    modules=(
+        Module(
+            "cockpit-test",
+            handlers=(
+                On("stripe", ("test.activate",), activate),
+                On("stripe", ("test.flaky",), flaky),
+            ),
+        ),
+    ),
 )
 
 
@@ -94,7 +103,7 @@ def test_operator_runs_the_night_from_the_cockpit(db: tuple[str, str]) -> None:
     FIXED.update(handler=False, provider=False)
     SHOTS.mkdir(exist_ok=True)
     with Server(settings, steward) as server:
-        create_operator(server.steward, "night@example.com", PASSWORD)
+        create_operator(server.runtime, "night@example.com", PASSWORD)
         names = ["Alice Plumbing", "Bob Electric", "Carol Cafe"]
         ids = {}
         for name in names:
@@ -115,7 +124,7 @@ def test_operator_runs_the_night_from_the_cockpit(db: tuple[str, str]) -> None:
 
         server.wait_for(lambda: run_state() == "failed", timeout=30)
         clock.advance(timedelta(hours=3))
-        assert server.steward.alerts.sweep().opened == 4  # three payment gates, one dead letter
+        assert server.alerts.sweep().opened == 4  # three payment gates, one dead letter
 
         def alert_rules() -> list[str]:
             r = server.http.get("/admin/api/alerts", headers=ADMIN)
@@ -216,7 +225,7 @@ def test_operator_runs_the_night_from_the_cockpit(db: tuple[str, str]) -> None:
                 f"{base}/cockpit/flags/signups", form={"enabled": "on", "csrf": "guess"}
             )
             assert forged.status == 403
-            assert not server.steward.flags.enabled("signups")
+            assert not server.runtime.flags.enabled("signups")
             headers = page.request.get(f"{base}/cockpit").headers
             assert "frame-ancestors 'none'" in headers["content-security-policy"]
             assert headers["cache-control"] == "no-store"

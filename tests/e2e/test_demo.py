@@ -8,7 +8,7 @@ from tests.support import ADMIN, Server, free_port, settings_for
 
 def test_scripted_customer_is_activated_by_the_sandbox_webhooks(db: tuple[str, str]) -> None:
     with Server(settings_for(*db, port=free_port())) as server:
-        tenant = scripted_customer(server.steward, server.sandbox, server.base_url)
+        tenant = scripted_customer(server.runtime, server.sandbox, server.base_url)
         assert tenant["payment_status"] == "active"
         assert tenant["billing_status"] == "trialing"
         assert tenant["stripe_subscription_id"].startswith("sub_")

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from dbos import DBOS
 
 from steward.bootstrap import build
-from steward.engine import runtime
 from steward.inbox.handlers import HandlerContext
+from steward.runtime import current
 from steward.tenants import repository as tenants_repo
 from steward.tenants import service as tenants
 from tests.support import ADMIN, Server, event, free_port, settings_for
@@ -22,30 +22,30 @@ def record(domain_event_id: int) -> None:
 
 @DBOS.step(name="tests.events.record_step")
 def record_step(domain_event_id: int) -> None:
-    steward = runtime()
-    with steward.db.transaction() as session:
+    runtime = current()
+    with runtime.db.transaction() as session:
         row = session.execute(
             sa.text("SELECT tenant_id FROM domain_events WHERE id = :i"), {"i": domain_event_id}
         ).scalar_one()
         tenant = tenants_repo.get(session, row)
-        tenants.note(session, tenant, steward.clock.now(), "subscriber", str(domain_event_id))
+        tenants.note(session, tenant, runtime.clock.now(), "subscriber", str(domain_event_id))
 
 
 def test_published_events_start_subscribers_once_and_only_on_commit(db: tuple[str, str]) -> None:
     settings = settings_for(*db, port=free_port(), sandbox=False)
     steward = build(settings)
-    steward.bus.subscribe("test.happened", "tests.events.record")
+    steward.runtime.bus.subscribe("test.happened", record)
 
     def publish(ctx: HandlerContext) -> None:
         tenant_id = ctx.data_object["tenant_id"]
         ctx.tenant_id = tenant_id
-        steward.bus.publish(
+        steward.runtime.bus.publish(
             ctx.session, "test.happened", tenant_id=tenant_id, cause_event_id=ctx.event.id
         )
         if ctx.data_object.get("fail"):
             raise RuntimeError("rolled back after publishing")
 
-    steward.registry.register("stripe", "test.publish", publish)
+    steward.inbox.registry.register("stripe", "test.publish", publish)
     with Server(settings.model_copy(update={"max_attempts": 1}), steward) as server:
         t = server.http.post(
             "/admin/api/tenants", json={"email": "e@example.com", "name": "E"}, headers=ADMIN
@@ -61,7 +61,7 @@ def test_published_events_start_subscribers_once_and_only_on_commit(db: tuple[st
             return [e for e in detail["timeline"] if e["kind"] == "subscriber"]
 
         server.wait_for(lambda: len(subscriber_runs()) == 1)
-        with server.steward.db.read() as s:
+        with server.runtime.db.read() as s:
             published = s.execute(sa.text("SELECT id FROM domain_events")).scalars().all()
         assert len(published) == 1, "the rolled-back publication must leave no event"
         assert subscriber_runs()[0]["message"] == str(published[0])

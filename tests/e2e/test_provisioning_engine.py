@@ -124,14 +124,14 @@ def test_retries_failure_operator_retry_and_deprovision(db: tuple[str, str]) -> 
 
 def test_kill_switch_makes_runs_wait_visibly(db: tuple[str, str]) -> None:
     with make_server(db, provisioning_switch_poll_seconds=0.2) as server:
-        server.steward.flags.set("provisioning", False, actor="test", reason="incident")
+        server.runtime.flags.set("provisioning", False, actor="test", reason="incident")
         t = new_tenant(server, "k@example.com")
         activate(server, t)
         waiting = wait_state(server, t, "waiting")
         assert waiting["waiting_on"] == "provisioning.switch"
         assert "kill switch" in waiting["reason"]
         assert all(s["state"] == "pending" for s in waiting["steps"])
-        server.steward.flags.set("provisioning", True, actor="test", reason="resolved")
+        server.runtime.flags.set("provisioning", True, actor="test", reason="resolved")
         wait_state(server, t, "complete")
 
 
@@ -173,7 +173,7 @@ def test_fifty_runs_draw_from_a_pool_of_forty_then_waiters_are_released(
         )
         assert r.json()["woken"] == 10
         server.wait_for(lambda: states() == {"complete": 50}, timeout=60)
-        with server.steward.db.read() as s:
+        with server.runtime.db.read() as s:
             import sqlalchemy as sa
 
             rows = s.execute(

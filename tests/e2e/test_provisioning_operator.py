@@ -77,7 +77,7 @@ def test_step_timeout_fails_the_run_after_its_attempts(db: tuple[str, str]) -> N
 
 def test_cancel_a_waiting_run_then_cli_retry_of_a_failed_one(db: tuple[str, str]) -> None:
     with make_server(db, provisioning_switch_poll_seconds=0.2) as server:
-        server.steward.flags.set("provisioning", False, actor="test", reason="incident")
+        server.runtime.flags.set("provisioning", False, actor="test", reason="incident")
         t = new_tenant(server, "c@example.com")
         activate(server, t)
         waiting = wait_state(server, t, "waiting")
@@ -85,8 +85,8 @@ def test_cancel_a_waiting_run_then_cli_retry_of_a_failed_one(db: tuple[str, str]
         assert r.status_code == 200 and r.json()["state"] == "canceled", r.text
         again = server.http.post(f"/admin/api/provisioning/{waiting['id']}/cancel", headers=ADMIN)
         assert again.status_code == 409
-        server.steward.flags.set("provisioning", True, actor="test", reason="resolved")
-        wf = server.steward.bus.client.retrieve_workflow(waiting["workflow_id"])
+        server.runtime.flags.set("provisioning", True, actor="test", reason="resolved")
+        wf = server.runtime.bus.client.retrieve_workflow(waiting["workflow_id"])
         assert wf.get_result() == "canceled"  # the workflow ended, having run no step
         assert tp.CALLS[f"flaky:{t}"] == 0
         assert run_detail(server, waiting["id"])["state"] == "canceled"

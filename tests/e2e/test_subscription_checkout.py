@@ -35,7 +35,7 @@ def test_ten_concurrent_checkouts_give_one_session(db: tuple[str, str]) -> None:
             f"/admin/api/tenants/{tenant_id}/checkout", json={"plan": "starter"}, headers=ADMIN
         )
         assert admin.json()["session_id"] == answers[0].json()["session_id"]
-        with server.steward.db.read() as s:
+        with server.runtime.db.read() as s:
             rows = s.execute(sa.text("SELECT count(*) FROM checkout_sessions")).scalar_one()
             subs = s.execute(sa.text("SELECT count(*) FROM subscriptions")).scalar_one()
         assert rows == 1 and subs == 1
@@ -94,12 +94,12 @@ def test_drift_is_corrected_and_recorded(db: tuple[str, str]) -> None:
             server.sandbox.store.objects[sub_id]["status"] = "past_due"
         from steward.subscriptions import service
 
-        assert service.reconcile_drift(server.steward) == 1
-        assert service.reconcile_drift(server.steward) == 0
+        assert service.reconcile_drift(server.runtime) == 1
+        assert service.reconcile_drift(server.runtime) == 0
         got = subscription(server, tenant_id)
         assert got["status"] == "past_due"
         assert got["transitions"][-1]["cause"] == "sync"
-        with server.steward.db.read() as s:
+        with server.runtime.db.read() as s:
             assert (
                 s.execute(
                     sa.text("SELECT count(*) FROM domain_events WHERE type = 'subscription.drift'")
@@ -138,7 +138,7 @@ def test_a_dispute_suspends_by_policy_and_a_refund_is_reported(db: tuple[str, st
         server.sandbox.wait_idle(15)
         server.wait_for(server.settled)
         assert server.http.get("/api/v1/entitlements", headers=auth).json()["access"] == "suspended"
-        with server.steward.db.read() as s:
+        with server.runtime.db.read() as s:
             types = s.execute(sa.text("SELECT type FROM domain_events ORDER BY id")).scalars().all()
         assert {"charge.refunded", "charge.dispute.created", "tenant.suspend_requested"} <= set(
             types

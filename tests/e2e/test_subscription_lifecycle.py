@@ -30,7 +30,7 @@ def test_a_seven_day_trial_runs_to_active_with_a_notice(db: tuple[str, str]) -> 
             for t in subscription(server, tenant_id)["transitions"]
         ]
         assert steps == [("checkout_open", "trialing"), ("trialing", "active")]
-        sink = server.app.state.mail_sink
+        sink = server.app.state.sandboxes.mail
         server.wait_for(lambda: len(sink.to("trial@example.com")) == 1)
         notice = sink.to("trial@example.com")[0]
         assert "trial ends" in notice.subject and notice.deliveries == 1
@@ -77,10 +77,10 @@ def test_failed_renewal_goes_past_due_then_suspended_then_recovers(db: tuple[str
         clock.advance(timedelta(days=3, hours=1))  # beyond the plan's 3-day grace period
         from steward.subscriptions import service
 
-        assert service.enforce_grace(server.steward) == 1
-        assert service.enforce_grace(server.steward) == 0  # once
+        assert service.enforce_grace(server.runtime) == 1
+        assert service.enforce_grace(server.runtime) == 0  # once
         assert entitlements(server, auth)["access"] == "suspended"
-        with server.steward.db.read() as s:
+        with server.runtime.db.read() as s:
             asked = s.execute(
                 sa.text(
                     "SELECT count(*) FROM domain_events WHERE type = 'tenant.suspend_requested'"

@@ -49,8 +49,8 @@ def _deliver(server: Server, order: list[int], duplicates: list[int]) -> dict[st
     tag = f"r{next(_run)}"
     events = _events(tag)
     steward = server.steward
-    with steward.db.transaction() as session:
-        now = steward.clock.now()
+    with steward.runtime.db.transaction() as session:
+        now = steward.runtime.clock.now()
         tenant = Tenant(
             id=new_id("ten"),
             email=f"{tag}@example.com",
@@ -73,7 +73,7 @@ def _deliver(server: Server, order: list[int], duplicates: list[int]) -> dict[st
             break
         assert time.monotonic() < deadline, "events never settled"
         time.sleep(0.05)
-    with steward.db.read() as session:
+    with steward.runtime.db.read() as session:
         t = session.get(Tenant, tenant.id)
         subs = session.execute(
             sa.text(

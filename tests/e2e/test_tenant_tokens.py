@@ -30,7 +30,7 @@ def test_token_flow_and_refusals(server: Server) -> None:
     assert me.status_code == 200 and me.json()["id"] == t["id"]
     assert jwt.get_unverified_header(issued["token"])["kid"] == "k2"
 
-    tokens = server.steward.tokens
+    tokens = server.runtime.tokens
     good = jwt.decode(issued["token"], options={"verify_signature": False})
 
     def forge(

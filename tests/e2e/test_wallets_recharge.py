@@ -45,7 +45,7 @@ def charges(server: Server, customer: str) -> list[Any]:
 
 
 def recharges(server: Server, tenant: str) -> list[tuple[str, str]]:
-    with server.steward.db.read() as s:
+    with server.runtime.db.read() as s:
         rows = s.execute(
             sa.text(
                 "SELECT r.status, r.idempotency_key FROM wallet_recharges r JOIN wallets w "
@@ -99,13 +99,13 @@ def test_kill_switch_and_daily_cap_stop_recharges(server: Server) -> None:
     adjust(server, tenant, 600, "seed")
     customer = setup_recharge(server, tenant, "pm_card_visa")
     key = api_key(server, tenant)
-    server.steward.flags.set("auto_recharge", False, actor="test", reason="incident")
+    server.runtime.flags.set("auto_recharge", False, actor="test", reason="incident")
     try:
         use(server, tenant, key, 1, "k")
         assert recharges(server, tenant)[0][0] == "skipped"
     finally:
-        server.steward.flags.set("auto_recharge", True, actor="test", reason="over")
-    with server.steward.db.transaction() as s:  # end the skip's back-off
+        server.runtime.flags.set("auto_recharge", True, actor="test", reason="over")
+    with server.runtime.db.transaction() as s:  # end the skip's back-off
         s.execute(sa.text("UPDATE wallets SET recharge_backoff_until = NULL WHERE tenant_id = :t"),
                   {"t": tenant})  # fmt: skip
     for round_ in range(3):  # the cap is 2 a day: the third crossing is skipped

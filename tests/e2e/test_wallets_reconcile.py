@@ -38,7 +38,7 @@ def run(server: Server, start: datetime, end: datetime) -> dict[str, Any]:
 
 
 def place(server: Server, tenant: str, start: datetime, n: int, *, missed: int = 0) -> None:
-    vapi = server.app.state.vapi_sandbox
+    vapi = server.app.state.sandboxes.vapi
     for i in range(n):
         vapi.faults.miss_next = 1 if i < missed else 0
         vapi.place_call(tenant, 60, started=start + timedelta(seconds=30 * i))
@@ -96,7 +96,7 @@ def test_provider_errors_retry_then_fail_and_a_rerun_completes_without_double_de
     tenant = new_tenant(server)
     start, end = window(2)
     place(server, tenant, start, 130, missed=130)  # every webhook missed
-    vapi = server.app.state.vapi_sandbox
+    vapi = server.app.state.sandboxes.vapi
     vapi.faults.fail_pages = 2  # two 500s: the page step retries and goes on
     report = run(server, start, end)
     assert report["status"] == "completed" and report["calls_seen"] == 130
@@ -119,7 +119,7 @@ def test_provider_errors_retry_then_fail_and_a_rerun_completes_without_double_de
 def test_calls_that_cannot_be_priced_are_reported(server: Server) -> None:
     tenant = new_tenant(server)
     start, end = window(3)
-    vapi = server.app.state.vapi_sandbox
+    vapi = server.app.state.sandboxes.vapi
     vapi.place_call(None, 60, started=start + timedelta(minutes=1))  # no tenant: webhook fails
     vapi.place_call(tenant, None, started=start + timedelta(minutes=2))  # still in progress
     vapi.place_call("ten_gone", 60, started=start + timedelta(minutes=3))

@@ -14,7 +14,7 @@ __all__ = ["server"]
 def test_a_duplicated_call_webhook_debits_once(server: Server) -> None:
     tenant = new_tenant(server)
     assert adjust(server, tenant, 1000, "seed").status_code == 200
-    vapi = server.app.state.vapi_sandbox
+    vapi = server.app.state.sandboxes.vapi
     vapi.faults.duplicate = 3
     call = vapi.place_call(tenant, 61)  # two started minutes at 49p
     assert vapi.wait_delivered()
@@ -25,7 +25,7 @@ def test_a_duplicated_call_webhook_debits_once(server: Server) -> None:
     assert len(usage) == 1 and usage[0]["idempotency_key"] == f"usage:voice_minutes:{call['id']}"
     assert ledger_ok(server, tenant) == (902, 902)
     # The tenant sees it too, with its own token.
-    token = server.steward.tokens.issue(tenant)
+    token = server.runtime.tokens.issue(tenant)
     mine = server.http.get("/api/v1/wallet", headers={"Authorization": f"Bearer {token}"})
     assert mine.status_code == 200 and mine.json()["balance"] == 902
     assert mine.json()["debt_limit"] == 500 and mine.json()["blocked"] is False
@@ -33,7 +33,7 @@ def test_a_duplicated_call_webhook_debits_once(server: Server) -> None:
 
 def test_a_refused_call_is_kept_unpaid_and_raises_a_domain_event(server: Server) -> None:
     tenant = new_tenant(server)
-    vapi = server.app.state.vapi_sandbox
+    vapi = server.app.state.sandboxes.vapi
     vapi.place_call(tenant, 600)  # 10 minutes = 490p: within the 500p limit
     assert vapi.wait_delivered()
     server.wait_for(lambda: wallet(server, tenant).get("balance") == -490)

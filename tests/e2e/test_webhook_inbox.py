@@ -183,7 +183,7 @@ def test_failing_handler_retries_then_dead_letters_then_replays(db: tuple[str, s
     from steward.bootstrap import build
 
     steward = build(settings)
-    steward.registry.register("stripe", "test.flaky", flaky)
+    steward.inbox.registry.register("stripe", "test.flaky", flaky)
     with Server(settings, steward) as server:
         ev = event("test.flaky", {"id": "obj_1", "object": "thing"})
         server.post_event(ev)

@@ -60,7 +60,7 @@ def wallet(server: Server, tenant_id: str) -> dict[str, Any]:
 
 
 def scalar(server: Server, sql: str, **params: Any) -> Any:
-    with server.steward.db.read() as session:
+    with server.runtime.db.read() as session:
         return session.execute(sa.text(sql), params).scalar_one()
 
 

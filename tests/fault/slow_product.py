@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from steward.inbox.handlers import HandlerContext
+from steward.module import Module, On
 from steward.product import Plan, Product
 from steward.tenants import repository as tenants_repo
 from steward.tenants import service as tenants
@@ -22,5 +23,5 @@ def slow_effect(ctx: HandlerContext) -> None:
 product = Product(
     name="Slow",
     plans=[Plan(key="starter", name="Starter", price=100, trial_days=7)],
-    event_handlers={"stripe:test.slow": slow_effect},
+    modules=(Module("slow", handlers=(On("stripe", ("test.slow",), slow_effect),)),),
 )

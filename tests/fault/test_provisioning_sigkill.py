@@ -54,7 +54,7 @@ def test_sigkill_mid_step_then_takeover_completes_each_effect_once(db: tuple[str
     with Server(settings) as server:
 
         def query(sql: str, **params: object) -> list[tuple[object, ...]]:
-            with server.steward.db.read() as s:
+            with server.runtime.db.read() as s:
                 return [tuple(r) for r in s.execute(sa.text(sql), params)]
 
         def attempts(step: str = "%") -> list[int]:

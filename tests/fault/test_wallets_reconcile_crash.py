@@ -32,7 +32,7 @@ def test_sigkill_mid_reconciliation_resumes_without_double_debits(db: tuple[str,
     with voxanne_server(db) as server:
         tenant = new_tenant(server)
         adjust(server, tenant, 1_000_000, "seed")
-        vapi = server.app.state.vapi_sandbox
+        vapi = server.app.state.sandboxes.vapi
         vapi.faults.miss_next = 600  # every webhook is missed
         for i in range(600):
             vapi.place_call(tenant, 60, started=start + timedelta(seconds=60 * i))
@@ -51,7 +51,7 @@ def test_sigkill_mid_reconciliation_resumes_without_double_debits(db: tuple[str,
         }
 
         def pages() -> int:
-            with server.steward.db.read() as s:
+            with server.runtime.db.read() as s:
                 value = s.execute(
                     sa.text("SELECT pages FROM reconciliation_runs WHERE id = 'rec_crash'")
                 ).scalar_one_or_none()
@@ -73,7 +73,7 @@ def test_sigkill_mid_reconciliation_resumes_without_double_debits(db: tuple[str,
         out, errors = proc.communicate(timeout=120)
         assert proc.returncode == 0, errors.decode()[-2000:]
         assert b"newly billed" in out
-        with server.steward.db.read() as s:
+        with server.runtime.db.read() as s:
             run = s.execute(
                 sa.text(
                     "SELECT status, pages, calls_seen, newly_billed, already_billed "

@@ -49,7 +49,7 @@ def test_sigkill_mid_processing_applies_every_event_exactly_once(db: tuple[str, 
             assert server.post_event(ev).status_code == 200
 
         def processed() -> int:
-            with server.steward.db.read() as s:
+            with server.runtime.db.read() as s:
                 return int(
                     s.execute(
                         sa.text("SELECT count(*) FROM inbound_events WHERE status = 'processed'")
@@ -74,7 +74,7 @@ def test_sigkill_mid_processing_applies_every_event_exactly_once(db: tuple[str, 
             worker.send_signal(signal.SIGTERM)
             worker.wait(20)
 
-        with server.steward.db.read() as s:
+        with server.runtime.db.read() as s:
             effects: list[Any] = s.execute(
                 sa.text(
                     "SELECT message, count(*) FROM tenant_timeline WHERE kind = 'effect' "

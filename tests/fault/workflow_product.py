@@ -6,27 +6,28 @@ import time
 
 from dbos import DBOS
 
-from steward.engine import runtime
 from steward.inbox.handlers import HandlerContext
+from steward.module import Module, On, Subscribe
 from steward.product import Plan, Product
+from steward.runtime import current
 from steward.tenants import repository as tenants_repo
 from steward.tenants import service as tenants
 
 
 def start(ctx: HandlerContext) -> None:
     ctx.tenant_id = ctx.data_object["tenant_id"]
-    runtime().bus.publish(ctx.session, "test.started", tenant_id=ctx.tenant_id)
+    ctx.runtime.bus.publish(ctx.session, "test.started", tenant_id=ctx.tenant_id)
 
 
 def note(domain_event_id: int, what: str) -> None:
-    steward = runtime()
-    with steward.db.transaction() as session:
+    runtime = current()
+    with runtime.db.transaction() as session:
         from steward.events import repository as events_repo
 
         tenant = tenants_repo.get(
             session, events_repo.get(session, domain_event_id).tenant_id or ""
         )
-        tenants.note(session, tenant, steward.clock.now(), "step", what)
+        tenants.note(session, tenant, runtime.clock.now(), "step", what)
 
 
 @DBOS.workflow(name="tests.fault.three_steps")
@@ -56,6 +57,11 @@ def step_three(domain_event_id: int) -> None:
 product = Product(
     name="Workflow",
     plans=[Plan(key="starter", name="Starter", price=100)],
-    event_handlers={"stripe:test.start": start},
-    domain_subscribers={"test.started": ["tests.fault.three_steps"]},
+    modules=(
+        Module(
+            "workflow-test",
+            handlers=(On("stripe", ("test.start",), start),),
+            subscribers=(Subscribe("test.started", three_steps),),
+        ),
+    ),
 )

@@ -72,12 +72,12 @@ class World:
     rx: Receiver
 
     def fresh(self, channels: list[str] | None = None) -> None:
-        with self.server.steward.db.transaction() as session:
+        with self.server.runtime.db.transaction() as session:
             for table in TABLES:
                 session.execute(sa.text(f"DELETE FROM {table}"))
             session.execute(sa.text("DELETE FROM tenants"))
         self.rx.messages.clear()
-        self.server.steward.alerts.channels[:] = [self.rx.url] if channels is None else channels
+        self.server.alerts.channels[:] = [self.rx.url] if channels is None else channels
 
     def tenant(self, name: str, phone: str | None = None) -> str:
         r = self.server.http.post(
@@ -122,7 +122,7 @@ def world(
 def leftovers(server: Server, tenant_id: str) -> dict[str, int]:
     """Rows naming the tenant, in every table but the append-only logs."""
     found = {}
-    with server.steward.db.read() as session:
+    with server.runtime.db.read() as session:
         inspector = sa.inspect(session.connection())
         for table in inspector.get_table_names():
             columns = {c["name"] for c in inspector.get_columns(table)}

@@ -5,15 +5,16 @@
 from __future__ import annotations
 
 from steward.cockpit.delete import ALERTS_MUTED
-from steward.engine import runtime
 from steward.inbox.handlers import HandlerContext
+from steward.module import Module, On
 from steward.product import Plan, Product
 from steward.provisioning import kinds
+from steward.runtime import current
 
 
 def activate(ctx: HandlerContext) -> None:
     ctx.tenant_id = ctx.data_object["tenant_id"]
-    runtime().bus.publish(
+    current().bus.publish(
         ctx.session,
         "tenant.activated",
         tenant_id=ctx.tenant_id,
@@ -33,6 +34,6 @@ product = Product(
             provisioning=(kinds.allocate("numbers"),),
         )
     ],
-    event_handlers={"stripe:test.activate": activate},
+    modules=(Module("pool-delete", handlers=(On("stripe", ("test.activate",), activate),)),),
     delete_checks=[ALERTS_MUTED],
 )

@@ -48,7 +48,7 @@ def test_hard_delete_refused_per_check_then_accepted(world: World) -> None:
 
     dave = world.tenant("Dave's Plumbing", phone="020 7946 0123")
     world.clock.advance(timedelta(hours=3))
-    assert world.server.steward.alerts.sweep().opened == 1  # Dave's payment-gate alert
+    assert world.server.alerts.sweep().opened == 1  # Dave's payment-gate alert
     assert failed_checks(delete(world, dave, confirm="Dave's Plumbing")) == ["alerts_muted"]
     r = server.http.patch(f"/admin/api/tenants/{dave}/mute-alerts", json={}, headers=ADMIN)
     assert r.status_code == 200
@@ -77,7 +77,7 @@ def test_hard_delete_refused_per_check_then_accepted(world: World) -> None:
     ).json()
     assert [e["action"] for e in audit["items"]] == ["tenant.delete", "tenant.mute_alerts"]
     assert audit["items"][0]["before"]["name"] == "Dave's Plumbing"
-    with server.steward.db.read() as session:
+    with server.runtime.db.read() as session:
         published = session.execute(
             sa.text(
                 "SELECT count(*) FROM domain_events WHERE type = 'tenant.delete_requested' "

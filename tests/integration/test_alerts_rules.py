@@ -30,9 +30,9 @@ def test_alert_fires_once_renotifies_escalates_resolves_and_fires_again(world: W
     )
     alice, bob = tenant("Alice Plumbing"), tenant("Bob Electric")
     clock.advance(timedelta(hours=1, minutes=59))
-    assert server.steward.alerts.sweep().opened == 0  # under the 2 h threshold
+    assert server.alerts.sweep().opened == 0  # under the 2 h threshold
     clock.advance(timedelta(minutes=2))
-    report = server.steward.alerts.sweep()
+    report = server.alerts.sweep()
     assert (report.opened, report.notified) == (2, 2)
     server.wait_for(lambda: len(rx.messages) == 2)
     assert titles(rx) == ["[WARNING] Stuck at the payment gate"] * 2
@@ -40,18 +40,18 @@ def test_alert_fires_once_renotifies_escalates_resolves_and_fires_again(world: W
 
     # A persisting condition does not alert again...
     clock.advance(timedelta(hours=1))
-    report = server.steward.alerts.sweep()
+    report = server.alerts.sweep()
     assert (report.opened, report.notified, report.matched) == (0, 0, 2)
     assert len(alerts(alert_type="payment_gate", status="open")) == 2
     # ...until the re-notify interval (6 h) has passed.
     clock.advance(timedelta(hours=5))
-    assert server.steward.alerts.sweep().notified == 2
+    assert server.alerts.sweep().notified == 2
     server.wait_for(lambda: len(rx.messages) == 4)
 
     # Alice pays: the payment clears her alert.
     server.post_event(checkout_completed(alice))
     server.wait_for(server.settled)
-    report = server.steward.alerts.sweep()
+    report = server.alerts.sweep()
     assert report.resolved == 1
     [resolved] = alerts(resource_id=f"tenant:{alice}")
     assert resolved["status"] == "resolved" and resolved["resolved_by"] == "steward"
@@ -63,7 +63,7 @@ def test_alert_fires_once_renotifies_escalates_resolves_and_fires_again(world: W
         == "acknowledged"
     )
     clock.advance(timedelta(hours=17))
-    assert server.steward.alerts.sweep().escalated == 1
+    assert server.alerts.sweep().escalated == 1
     server.wait_for(lambda: "[CRITICAL] Stuck at the payment gate" in titles(rx))
     [bobs] = alerts(resource_id=f"tenant:{bob}")
     assert (bobs["severity"], bobs["status"]) == ("critical", "open")
@@ -72,7 +72,7 @@ def test_alert_fires_once_renotifies_escalates_resolves_and_fires_again(world: W
     r = server.http.patch(f"/admin/api/tenants/{bob}/reset-payment-alert", headers=ADMIN)
     assert r.json()["resolved_alerts"] == [bobs["id"]]
     before = len(rx.messages)
-    assert server.steward.alerts.sweep().opened == 1
+    assert server.alerts.sweep().opened == 1
     server.wait_for(lambda: len(rx.messages) == before + 1)
     history = alerts(resource_id=f"tenant:{bob}")
     assert [a["status"] for a in history] == ["open", "resolved"]
@@ -103,17 +103,17 @@ def test_mute_with_expiry_records_but_does_not_send_until_it_expires(world: Worl
     )
     assert r.status_code == 200 and r.json()["muted"] is True, r.text
     clock.advance(timedelta(hours=2, minutes=1))
-    report = server.steward.alerts.sweep()
+    report = server.alerts.sweep()
     assert (report.opened, report.notified, report.muted) == (2, 1, 1)
     server.wait_for(lambda: len(rx.messages) == 1)
     assert "Loud Ltd" in rx.messages[0]["message"]
     [muted] = alerts(tenant_id=quiet)
     assert muted["notifications"] == 0  # recorded, visible, not sent
     clock.advance(timedelta(minutes=60))
-    assert server.steward.alerts.sweep().notified == 1  # the mute expired: sent now
+    assert server.alerts.sweep().notified == 1  # the mute expired: sent now
     server.wait_for(lambda: len(rx.messages) == 2)
     assert "Quiet Ltd" in rx.messages[1]["message"]
-    with server.steward.db.read() as session:
+    with server.runtime.db.read() as session:
         kinds = [h.kind for h in alerts_repo.history_of(session, [muted["id"]])]
     assert kinds == ["opened", "muted", "notified"]
     # Unmute is audited too.
@@ -138,7 +138,7 @@ def test_a_failing_channel_is_retried_logged_and_blocks_nothing(world: World) ->
     )
     tid = tenant("Carol Cafe")
     clock.advance(timedelta(hours=3))
-    report = server.steward.alerts.sweep()
+    report = server.alerts.sweep()
     assert report.notified == 1 and report.seconds < 5
     server.wait_for(lambda: len(rx.messages) == 1)
     [alert] = alerts(tenant_id=tid)

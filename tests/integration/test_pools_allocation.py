@@ -17,12 +17,12 @@ from tests.support import settings_for
 
 def test_concurrent_allocation_never_gives_an_item_twice(db: tuple[str, str]) -> None:
     steward = build(settings_for(*db, sandbox=False))
-    bus = DomainEventBus(steward.clock, "test")  # no subscribers: no durable engine needed
-    migrate.up(steward.db)
-    with steward.db.transaction() as session:
+    bus = DomainEventBus(steward.runtime.clock, "test")  # no subscribers: no durable engine needed
+    migrate.up(steward.runtime.db)
+    with steward.runtime.db.transaction() as session:
         pools.add(
             session,
-            steward.clock,
+            steward.runtime.clock,
             "numbers",
             [f"+4477009{i:05d}" for i in range(40)],
             low_watermark=5,
@@ -30,8 +30,8 @@ def test_concurrent_allocation_never_gives_an_item_twice(db: tuple[str, str]) ->
         ids = [
             tenants.create(
                 session,
-                steward.product,
-                steward.clock,
+                steward.runtime.product,
+                steward.runtime.clock,
                 tenants.NewTenant(email=f"p{i}@example.com", name="P"),
             ).id
             for i in range(50)
@@ -41,14 +41,14 @@ def test_concurrent_allocation_never_gives_an_item_twice(db: tuple[str, str]) ->
 
     def take(tenant_id: str) -> None:
         barrier.wait()
-        with steward.db.transaction() as session:
+        with steward.runtime.db.transaction() as session:
             item = pools.allocate(
-                session, steward.clock, bus, "numbers", tenant_id, f"run:{tenant_id}:number"
+                session, steward.runtime.clock, bus, "numbers", tenant_id, f"run:{tenant_id}:number"
             )
             got[tenant_id] = item.value if item else None
-        with steward.db.transaction() as session:  # the same holder again: the same item
+        with steward.runtime.db.transaction() as session:  # the same holder again: the same item
             again = pools.allocate(
-                session, steward.clock, bus, "numbers", tenant_id, f"run:{tenant_id}:number"
+                session, steward.runtime.clock, bus, "numbers", tenant_id, f"run:{tenant_id}:number"
             )
             assert (again.value if again else None) == got[tenant_id] or got[tenant_id] is None
 
@@ -60,15 +60,15 @@ def test_concurrent_allocation_never_gives_an_item_twice(db: tuple[str, str]) ->
     values = [v for v in got.values() if v is not None]
     assert len(values) == 40 and len(set(values)) == 40
     assert sum(1 for v in got.values() if v is None) == 10
-    with steward.db.read() as session:
+    with steward.runtime.db.read() as session:
         level = pools.level(session, "numbers")
         assert (level.free, level.total) == (0, 40)
         types = Counter(session.execute(sa.text("SELECT type FROM domain_events")).scalars())
     assert types["pool.low"] == 1  # crossing below the watermark once
     assert types["pool.empty"] >= 10  # each taker that found it empty (and the re-asks)
     holder = next(t for t in ids if got[t])
-    with steward.db.transaction() as session:
+    with steward.runtime.db.transaction() as session:
         released = pools.release(session, "numbers", f"run:{holder}:number")
         assert released == got[holder]
         assert pools.level(session, "numbers").free == 1
-    steward.db.dispose()
+    steward.runtime.db.dispose()

@@ -26,7 +26,7 @@ from tests.support import database, settings_for
 
 def make_steward(url: str, schema: str) -> Steward:
     steward = build(settings_for(url, schema, sandbox=False))
-    migrate.up(steward.db)
+    migrate.up(steward.runtime.db)
     return steward
 
 
@@ -34,18 +34,18 @@ def make_steward(url: str, schema: str) -> Steward:
 def steward(db: tuple[str, str]) -> Iterator[Steward]:
     s = make_steward(*db)
     yield s
-    s.db.dispose()
+    s.runtime.db.dispose()
 
 
 def new_wallet(steward: Steward, *, limit: int | None = None) -> str:
-    with steward.db.transaction() as session:
+    with steward.runtime.db.transaction() as session:
         tenant = tenants.create(
             session,
-            steward.product,
-            steward.clock,
+            steward.runtime.product,
+            steward.runtime.clock,
             tenants.NewTenant(email=f"{uuid.uuid4().hex[:8]}@example.com", name="Org"),
         )
-        wallet = service.wallet_for(steward, session, tenant.id, "gbp")
+        wallet = service.wallet_for(steward.runtime, session, tenant.id, "gbp")
         if limit is not None:
             wallet.debt_limit = limit
         return wallet.id
@@ -53,15 +53,15 @@ def new_wallet(steward: Steward, *, limit: int | None = None) -> str:
 
 def post(steward: Steward, wallet_id: str, amount: int, key: str) -> ledger.Posting:
     kind = EntryKind.TOPUP if amount > 0 else EntryKind.USAGE
-    with steward.db.transaction() as session:
+    with steward.runtime.db.transaction() as session:
         return ledger.post(
-            session, wallet_id, kind=kind, amount=amount, key=key, now=steward.clock.now()
+            session, wallet_id, kind=kind, amount=amount, key=key, now=steward.runtime.clock.now()
         )
 
 
 def state(steward: Steward, wallet_id: str) -> tuple[int, int, int]:
     """(balance, sum of the ledger, debt limit)."""
-    with steward.db.read() as session:
+    with steward.runtime.db.read() as session:
         balance, limit = session.execute(
             sa.text("SELECT balance, debt_limit FROM wallets WHERE id = :w"), {"w": wallet_id}
         ).one()
@@ -122,7 +122,7 @@ def test_same_key_replays_the_first_result_and_a_reused_key_is_refused(steward: 
 
 def test_the_database_refuses_a_balance_past_the_limit(steward: Steward) -> None:
     wallet_id = new_wallet(steward)
-    with pytest.raises(sa.exc.IntegrityError), steward.db.transaction() as session:
+    with pytest.raises(sa.exc.IntegrityError), steward.runtime.db.transaction() as session:
         session.execute(
             sa.text("UPDATE wallets SET balance = -501 WHERE id = :w"), {"w": wallet_id}
         )
@@ -163,7 +163,7 @@ def test_property_any_interleaving_keeps_the_ledger_invariant(
     for r in results:
         by_key.setdefault(f"{r.entry_id}", set()).add((r.amount, r.outcome))
     assert all(len(v) == 1 for v in by_key.values()), "a key gave two different results"
-    with steward.db.read() as session:
+    with steward.runtime.db.read() as session:
         n = session.execute(
             sa.text("SELECT count(*) FROM wallet_entries WHERE wallet_id = :w"), {"w": wallet_id}
         ).scalar_one()
@@ -176,8 +176,8 @@ def test_32_concurrent_writers_on_one_wallet_postgresql(tmp_path: Path) -> None:
         steward = make_steward(url, schema)
         from steward.db import Database
 
-        steward.db.dispose()
-        steward.db = Database(url, pool_size=32, max_overflow=4)
+        steward.runtime.db.dispose()
+        steward.runtime.db = Database(url, pool_size=32, max_overflow=4)
         try:
             wallet_id = new_wallet(steward)
             post(steward, wallet_id, 3000, "seed")
@@ -197,7 +197,7 @@ def test_32_concurrent_writers_on_one_wallet_postgresql(tmp_path: Path) -> None:
             balance, total, limit = state(steward, wallet_id)
             assert balance == total == 3000 - 3 * (3500 // 3) and balance >= -limit
         finally:
-            steward.db.dispose()
+            steward.runtime.db.dispose()
 
 
 def test_batched_writers_keep_the_invariant_and_replay_duplicates(steward: Steward) -> None:
@@ -205,7 +205,7 @@ def test_batched_writers_keep_the_invariant_and_replay_duplicates(steward: Stewa
 
     wallet_id = new_wallet(steward)
     post(steward, wallet_id, 1000, "seed")
-    batcher = LedgerBatcher(steward.db, steward.clock)
+    batcher = LedgerBatcher(steward.runtime.db, steward.runtime.clock)
     keys = [f"k{i % 150}" for i in range(400)]  # 150 distinct keys, each sent 2-3 times
     with ThreadPoolExecutor(16) as pool:
         results = list(

@@ -29,7 +29,7 @@ def test_two_customers_each_get_their_own_server(db: tuple[str, str]) -> None:
         domain_queue_poll_seconds=0.05,
     )
     with Server(settings) as server:
-        panel = server.app.state.panel_sandbox
+        panel = server.app.state.sandboxes.panel
         a, a_auth = signup(server, "ana@givrwrld.example")
         b, b_auth = signup(server, "ben@givrwrld.example")
         # Ben already has a panel account (he played on another server before)

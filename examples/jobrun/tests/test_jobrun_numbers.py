@@ -85,7 +85,7 @@ def test_numbers_are_assigned_waited_for_and_released(db: tuple[str, str]) -> No
         detail = server.http.get("/api/v1/provisioning", headers=clients[late][1]).json()
         assert detail["runs"][0]["waiting_on"] == "pool:numbers"
         assert "pool numbers is empty" in detail["reason"]
-        with server.steward.db.read() as s:
+        with server.runtime.db.read() as s:
             raised = s.execute(
                 sa.text("SELECT type FROM domain_events WHERE type LIKE 'pool.%' ORDER BY id")
             ).scalars()
@@ -106,7 +106,7 @@ def test_numbers_are_assigned_waited_for_and_released(db: tuple[str, str]) -> No
             return bool(pools[0]["free"] == 2)
 
         server.wait_for(released)
-        with server.steward.db.read() as s:
+        with server.runtime.db.read() as s:
             held = dict(
                 s.execute(
                     sa.text("SELECT value, tenant_id FROM pool_items WHERE tenant_id IS NOT NULL")

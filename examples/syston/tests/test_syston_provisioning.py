@@ -109,7 +109,7 @@ def test_starter_and_pro_from_payment_to_complete(db: tuple[str, str]) -> None:
         apps = pro_run["steps"][3]
         assert apps["output"] == {"skipped": "not enabled for this product"}
 
-        sink = server.app.state.mail_sink
+        sink = server.app.state.sandboxes.mail
         server.wait_for(lambda: len(sink.messages) >= 2)
         mails = {m.to: m for m in sink.messages}
         assert set(mails) == {"owner@syston.example", "pro@syston.example"}
@@ -122,7 +122,7 @@ def test_starter_and_pro_from_payment_to_complete(db: tuple[str, str]) -> None:
         # what was provisioned: the seeded content and the routes (starter), automations (pro)
         timeline = server.http.get(f"/admin/api/tenants/{starter}", headers=ADMIN).json()
         assert any("complete" in e["message"] for e in timeline["timeline"])
-        with server.steward.db.read() as session:
+        with server.runtime.db.read() as session:
             from steward.provisioning import repository as repo
 
             kinds = sorted({r.kind for r in repo.resources(session, starter)})
@@ -152,7 +152,7 @@ def test_a_refused_webhook_fails_the_starter_run_with_its_reason(db: tuple[str, 
             "failed",
             "pending",
         ]
-        assert server.app.state.mail_sink.messages == []
+        assert server.app.state.sandboxes.mail.messages == []
         failed = server.http.get(
             "/admin/api/provisioning", params={"state": "failed"}, headers=ADMIN
         ).json()

@@ -32,7 +32,7 @@ def org(server: Server) -> str:
 
 
 def test_1_debt_limit_column_exists(server: Server) -> None:
-    with server.steward.db.read() as s:
+    with server.runtime.db.read() as s:
         columns = {c["name"] for c in sa.inspect(s.connection()).get_columns("wallets")}
     assert "debt_limit" in columns
     assert server.settings.wallet_default_debt_limit == 500
@@ -72,7 +72,7 @@ def test_7_one_penny_over_the_limit_fails(server: Server, org: str) -> None:
 
 
 def _calls(server: Server, tenant: str, start: datetime, n: int, seconds: int = 150) -> list[Any]:
-    vapi = server.app.state.vapi_sandbox
+    vapi = server.app.state.sandboxes.vapi
     vapi.faults.miss_next = n
     placed = [vapi.place_call(tenant, seconds, started=start + timedelta(seconds=20 * i))
               for i in range(n)]  # fmt: skip
@@ -105,7 +105,7 @@ def test_10_provider_errors(server: Server) -> None:
     tenant = new_tenant(server, "Errors Org")
     day = datetime(2026, 3, 22, tzinfo=UTC)
     _calls(server, tenant, day, 2)
-    vapi = server.app.state.vapi_sandbox
+    vapi = server.app.state.sandboxes.vapi
     vapi.faults.fail_pages = 50
     try:
         failed = run(server, day, day + timedelta(days=1))
@@ -130,9 +130,9 @@ def test_12_revenue_recovered_for_3_percent_missed_webhooks_at_10000_calls_a_mon
     month = datetime(2026, 4, 1, tzinfo=UTC)
     calls = _calls(server, tenant, month, 10_000)  # 150 s each: 3 started minutes, 147p
     steward = server.steward
-    with steward.db.transaction() as session:  # 97 % arrived by webhook and were billed
-        wallet_id = usage.service.wallet_for(steward, session, tenant, "gbp").id
-        now = steward.clock.now()
+    with steward.runtime.db.transaction() as session:  # 97 % arrived by webhook and were billed
+        wallet_id = usage.service.wallet_for(steward.runtime, session, tenant, "gbp").id
+        now = steward.runtime.clock.now()
         rows = [
             {"tenant_id": tenant, "wallet_id": wallet_id, "meter": METER.key,
              "external_id": call["id"], "quantity": 150, "amount": 147, "source": "webhook",

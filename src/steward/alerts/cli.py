@@ -12,7 +12,16 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from steward import migrate
+from steward.alerts import channels
+from steward.alerts import repository as repo
+from steward.alerts.models import AlertDelivery, AlertStatus
+from steward.alerts.service import AlertLog
+from steward.audit import service as audit
+from steward.clikit import console, err, runtime, with_client
+from steward.cockpit.delete import delete_tenant
 from steward.errors import StewardError
+from steward.operators.service import create_operator
 
 alerts_app = typer.Typer(
     help="Operator alerts: list, sweep, acknowledge, test channels.", no_args_is_help=True
@@ -37,18 +46,14 @@ def alerts_list(
     limit: int = 50,
 ) -> None:
     """List alerts, newest first."""
-    from steward.alerts import repository as repo
-    from steward.alerts.models import AlertStatus
-    from steward.cli import console, make_steward
-
     try:
         wanted = AlertStatus(status) if status else None
     except ValueError:
         raise StewardError(
             f"unknown status {status!r}; use open, acknowledged or resolved"
         ) from None
-    steward = make_steward()
-    with steward.db.read() as session:
+    rt = runtime()
+    with rt.db.read() as session:
         rows, total = repo.search(
             session, repo.AlertFilter(rule, severity, None, None, wanted), limit=limit
         )
@@ -63,32 +68,22 @@ def alerts_list(
 @alerts_app.command("sweep")
 def alerts_sweep() -> None:
     """Evaluate every rule now and print what changed (notifications need a running engine)."""
-    from steward.cli import console, make_steward
-
-    steward = make_steward()
-    steward.start("cli", workers=0)
-    try:
-        report = steward.alerts.sweep()
-    finally:
-        steward.stop()
+    with with_client() as rt:
+        report = rt.service(AlertLog).sweep()
     console.print(json.dumps(report.__dict__), highlight=False)
 
 
 @alerts_app.command("ack")
 def alerts_ack(alert_id: int) -> None:
     """Acknowledge an alert."""
-    from steward.cli import console, make_steward
-
-    alert = make_steward().alerts.acknowledge(alert_id, actor=_actor())
+    alert = runtime().service(AlertLog).acknowledge(alert_id, actor=_actor())
     console.print(f"alert {alert.id} acknowledged")
 
 
 @alerts_app.command("resolve")
 def alerts_resolve(alert_id: int) -> None:
     """Resolve an alert."""
-    from steward.cli import console, make_steward
-
-    alert = make_steward().alerts.resolve(alert_id, actor=_actor())
+    alert = runtime().service(AlertLog).resolve(alert_id, actor=_actor())
     console.print(f"alert {alert.id} resolved")
 
 
@@ -102,15 +97,13 @@ def alerts_mute(
     off: Annotated[bool, typer.Option("--off", help="Unmute instead")] = False,
 ) -> None:
     """Mute (or --off: unmute) a tenant's alerts."""
-    from steward.cli import console, make_steward
-
-    steward = make_steward()
+    rt = runtime()
     if off:
-        steward.alerts.unmute(tenant_id, actor=_actor())
+        rt.service(AlertLog).unmute(tenant_id, actor=_actor())
         console.print(f"tenant {tenant_id} unmuted")
         return
-    until = steward.clock.now() + timedelta(minutes=minutes) if minutes else None
-    steward.alerts.mute(tenant_id, actor=_actor(), until=until, reason=reason)
+    until = rt.clock.now() + timedelta(minutes=minutes) if minutes else None
+    rt.service(AlertLog).mute(tenant_id, actor=_actor(), until=until, reason=reason)
     console.print(
         f"tenant {tenant_id} muted" + (f" until {until:%Y-%m-%d %H:%M} UTC" if until else "")
     )
@@ -121,30 +114,20 @@ def alerts_reset(
     tenant_id: str, kind: Annotated[str, typer.Argument(help="payment or stuck")]
 ) -> None:
     """Close a tenant's payment-gate (payment) or stuck (stuck) alerts."""
-    from steward.cli import console, make_steward
-
-    closed = make_steward().alerts.reset(tenant_id, kind, actor=_actor())
+    closed = runtime().service(AlertLog).reset(tenant_id, kind, actor=_actor())
     console.print(f"{len(closed)} alert(s) closed: {closed}")
 
 
 @alerts_app.command("test")
 def alerts_test() -> None:
     """Send a test alert to every channel of STEWARD_ALERT_URLS and each rule; report each."""
-    from steward.alerts import channels
-    from steward.alerts import repository as repo
-    from steward.alerts.models import AlertDelivery
-    from steward.cli import console, err, make_steward
-
-    steward = make_steward()
-    urls = list(
-        dict.fromkeys(
-            u for r in steward.alerts.rules.values() for u in steward.alerts.channels_for(r)
-        )
-    )
+    rt = runtime()
+    alerts = rt.service(AlertLog)
+    urls = list(dict.fromkeys(u for r in alerts.rules.values() for u in alerts.channels_for(r)))
     if not urls:
         err.print("no channel configured: set STEWARD_ALERT_URLS (apprise URLs)")
         sys.exit(1)
-    key = f"test-{steward.clock.now():%Y%m%dT%H%M%S}"
+    key = f"test-{rt.clock.now():%Y%m%dT%H%M%S}"
     failed = 0
     for url in urls:
         result = channels.send(
@@ -153,7 +136,7 @@ def alerts_test() -> None:
             f"A test from `steward alerts test`.\nref: {key}",
             "info",
         )
-        with steward.db.transaction() as session:
+        with rt.db.transaction() as session:
             repo.add_delivery(
                 session,
                 AlertDelivery(
@@ -163,7 +146,7 @@ def alerts_test() -> None:
                     attempt=1,
                     ok=result.ok,
                     error=result.error,
-                    at=steward.clock.now(),
+                    at=rt.clock.now(),
                 ),
             )
         failed += not result.ok
@@ -177,12 +160,10 @@ def alerts_test() -> None:
 @flags_app.command("list")
 def flags_list() -> None:
     """Every kill switch with its state and failure mode."""
-    from steward.cli import console, make_steward
-
     table = Table(title="kill switches")
     for col in ("name", "state", "fails", "reason", "by", "what"):
         table.add_column(col)
-    for s in make_steward().flags.states():
+    for s in runtime().flags.states():
         table.add_row(
             s.name,
             "on" if s.enabled else "OFF",
@@ -207,19 +188,15 @@ def flags_off(name: str, reason: str = "") -> None:
 
 
 def _set(name: str, enabled: bool, reason: str) -> None:
-    from steward.cli import console, make_steward
 
-    state = make_steward().flags.set(name, enabled, actor=_actor(), reason=reason)
+    state = runtime().flags.set(name, enabled, actor=_actor(), reason=reason)
     console.print(f"{state.name} is {'on' if state.enabled else 'OFF'}")
 
 
 @audit_app.command("list")
 def audit_list(target: str | None = None, actor: str | None = None, limit: int = 50) -> None:
     """Operator actions, newest first."""
-    from steward.audit import service as audit
-    from steward.cli import console, make_steward
-
-    with make_steward().db.read() as session:
+    with runtime().db.read() as session:
         rows, total = audit.search(session, target=target, actor=actor, limit=limit)
     table = Table(title=f"{len(rows)} of {total} audit entries")
     for col in ("at", "actor", "action", "target", "before", "after"):
@@ -233,15 +210,11 @@ def audit_list(target: str | None = None, actor: str | None = None, limit: int =
 def operator_create(email: str) -> None:
     """Create a cockpit operator. The password is read from STEWARD_OPERATOR_PASSWORD, else a
     one-time token is generated and printed once."""
-    from steward import migrate
-    from steward.cli import console, make_steward
-    from steward.cockpit.auth import create_operator
-
-    steward = make_steward()
-    if steward.settings.auto_migrate:
-        migrate.up(steward.db)
+    rt = runtime()
+    if rt.settings.auto_migrate:
+        migrate.up(rt.db)
     given = os.environ.get("STEWARD_OPERATOR_PASSWORD") or None
-    password = create_operator(steward, email, given)
+    password = create_operator(rt, email, given)
     if given:
         console.print(f"operator {email} created")
     else:
@@ -257,13 +230,6 @@ def tenants_delete(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report only")] = False,
 ) -> None:
     """Hard-delete a tenant once its safety checks pass."""
-    from steward.cli import console, make_steward
-    from steward.cockpit.delete import delete_tenant
-
-    steward = make_steward()
-    steward.start("cli", workers=0)
-    try:
-        plan = delete_tenant(steward, tenant_id, confirm=confirm, actor=_actor(), dry_run=dry_run)
-    finally:
-        steward.stop()
+    with with_client() as rt:
+        plan = delete_tenant(rt, tenant_id, confirm=confirm, actor=_actor(), dry_run=dry_run)
     console.print(json.dumps(plan.as_dict(), indent=2), highlight=False)

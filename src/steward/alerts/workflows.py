@@ -17,23 +17,14 @@ from dbos import DBOS, SetWorkflowID
 from steward.alerts import channels
 from steward.alerts import repository as repo
 from steward.alerts.models import AlertDelivery
-from steward.config import Settings
-from steward.engine import runtime
+from steward.alerts.service import AlertLog
 from steward.events.models import DomainEvent
+from steward.module import Schedule
+from steward.runtime import current
 
 log = structlog.get_logger("steward.alerts")
 
 SCHEDULE = "steward.alerts.sweep"
-
-
-def schedules(settings: Settings) -> list[dict[str, Any]]:
-    return [
-        {
-            "schedule_name": SCHEDULE,
-            "workflow_fn": sweep_tick,
-            "schedule": settings.alert_sweep_cron,
-        }
-    ]
 
 
 @DBOS.workflow(name="steward.alerts.sweep")
@@ -43,7 +34,7 @@ def sweep_tick(scheduled_at: datetime, _context: Any) -> None:
 
 @DBOS.step(name="steward.alerts.run_sweep")
 def run_sweep() -> dict[str, Any]:
-    report = runtime().alerts.sweep()
+    report = current().service(AlertLog).sweep()
     return dict(report.__dict__)
 
 
@@ -54,12 +45,12 @@ def on_event(domain_event_id: int) -> None:
 
 @DBOS.step(name="steward.alerts.raise_from_event")
 def raise_from_event(domain_event_id: int) -> int:
-    steward = runtime()
-    with steward.db.transaction() as session:
+    runtime = current()
+    with runtime.db.transaction() as session:
         event = session.get(DomainEvent, domain_event_id)
         if event is None:
             return 0
-        raised: int = steward.alerts.on_domain_event(session, event)
+        raised: int = runtime.service(AlertLog).on_domain_event(session, event)
         return raised
 
 
@@ -82,7 +73,7 @@ def channel_count(domain_event_id: int) -> int:
 
 @DBOS.workflow(name="steward.alerts.deliver_channel")
 def deliver_channel(domain_event_id: int, index: int) -> bool:
-    settings = runtime().settings
+    settings = current().settings
     attempts = settings.alert_delivery_attempts
     for attempt in range(1, attempts + 1):
         if attempt_delivery(domain_event_id, index, attempt):
@@ -97,12 +88,12 @@ def deliver_channel(domain_event_id: int, index: int) -> bool:
 def attempt_delivery(domain_event_id: int, index: int, attempt: int) -> bool:
     """One attempt at one channel. The message carries its notification key, so a receiver can
     drop the repeat of an attempt interrupted after sending."""
-    steward = runtime()
+    runtime = current()
     plan = _plan(domain_event_id)
     if plan is None or index >= len(plan["urls"]):
         return True
     result = channels.send(plan["urls"][index], plan["title"], plan["body"], plan["severity"])
-    with steward.db.transaction() as session:
+    with runtime.db.transaction() as session:
         repo.add_delivery(
             session,
             AlertDelivery(
@@ -112,7 +103,7 @@ def attempt_delivery(domain_event_id: int, index: int, attempt: int) -> bool:
                 attempt=attempt,
                 ok=result.ok,
                 error=result.error,
-                at=steward.clock.now(),
+                at=runtime.clock.now(),
             ),
         )
     log.info(
@@ -127,8 +118,8 @@ def attempt_delivery(domain_event_id: int, index: int, attempt: int) -> bool:
 
 
 def _plan(domain_event_id: int) -> dict[str, Any] | None:
-    steward = runtime()
-    with steward.db.read() as session:
+    runtime = current()
+    with runtime.db.read() as session:
         data = session.execute(
             sa.select(DomainEvent.data).where(DomainEvent.id == domain_event_id)
         ).scalar()
@@ -136,8 +127,12 @@ def _plan(domain_event_id: int) -> dict[str, Any] | None:
             return None
         info = json.loads(data)
         alert = repo.get(session, int(info["alert_id"]))
-        rule = steward.alerts.rules.get(alert.rule)
-        urls = steward.alerts.channels_for(rule) if rule else list(steward.alerts.channels)
+        rule = runtime.service(AlertLog).rules.get(alert.rule)
+        urls = (
+            runtime.service(AlertLog).channels_for(rule)
+            if rule
+            else list(runtime.service(AlertLog).channels)
+        )
         return {
             "alert_id": alert.id,
             "key": info["notification"],
@@ -145,7 +140,7 @@ def _plan(domain_event_id: int) -> dict[str, Any] | None:
             "severity": alert.severity,
             "title": f"[{alert.severity.upper()}] {alert.title}",
             "body": message_body(
-                steward.settings.public_url,
+                runtime.settings.public_url,
                 alert.id,
                 alert.message,
                 alert.tenant_id,
@@ -164,3 +159,6 @@ def message_body(
     lines.append(f"{reason}; open it: {base_url.rstrip('/')}/cockpit/alerts?alert_id={alert_id}")
     lines.append(f"ref: {key}")
     return "\n".join(lines)
+
+
+SCHEDULES = (Schedule(SCHEDULE, sweep_tick, lambda s: s.alert_sweep_cron),)

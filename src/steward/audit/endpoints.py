@@ -9,9 +9,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from steward.api.deps import StewardDep
+from steward.api.deps import Actor, RuntimeDep
 from steward.audit import service as audit
-from steward.cockpit.auth import Actor
 
 admin = APIRouter(prefix="/admin/api/audit", tags=["admin: audit log"])
 
@@ -36,14 +35,14 @@ class AuditPage(BaseModel):
 
 @admin.get("", response_model=AuditPage)
 def list_audit(
-    steward: StewardDep,
+    runtime: RuntimeDep,
     _actor: Actor,
     target: str | None = None,
     actor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> AuditPage:
-    with steward.db.read() as session:
+    with runtime.db.read() as session:
         rows, total = audit.search(session, target=target, actor=actor, limit=limit, offset=offset)
         items = [
             AuditOut(

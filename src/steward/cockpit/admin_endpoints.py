@@ -7,8 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from steward.api.deps import StewardDep
-from steward.cockpit.auth import Actor
+from steward.api.deps import Actor, RuntimeDep
 from steward.cockpit.delete import delete_tenant
 
 admin = APIRouter(prefix="/admin/api", tags=["admin: operator actions"])
@@ -35,7 +34,7 @@ class DeleteOut(BaseModel):
 )
 def delete(
     tenant_id: str,
-    steward: StewardDep,
+    runtime: RuntimeDep,
     actor: Actor,
     body: DeleteIn | None = None,
     confirm: str | None = None,
@@ -44,6 +43,6 @@ def delete(
     """Hard-delete a tenant once its safety checks pass; ``confirm`` (body or query) must equal
     the business name. ``dry_run=true`` reports what would be deleted and the failing checks."""
     text = confirm if confirm is not None else (body.confirm if body else "")
-    plan = delete_tenant(steward, tenant_id, confirm=text, actor=actor, dry_run=dry_run)
+    plan = delete_tenant(runtime, tenant_id, confirm=text, actor=actor, dry_run=dry_run)
     data: dict[str, Any] = plan.as_dict()
     return DeleteOut(**data, dry_run=dry_run)

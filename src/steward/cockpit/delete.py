@@ -17,9 +17,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from steward.alerts.service import AlertLog
 from steward.audit import service as audit
-from steward.bootstrap import Steward
 from steward.errors import Conflict
+from steward.runtime import Runtime
 from steward.tenants import repository as tenants_repo
 from steward.tenants.models import PaymentStatus, Tenant
 
@@ -28,9 +29,6 @@ DELETE_REQUESTED = "tenant.delete_requested"
 KEPT = {"domain_events", "audit_log"}
 # The provider's record stays; its reference to the deleted tenant is cleared.
 CLEARED = {"inbound_events"}
-# Tables a domain cleans up itself on tenant.delete_requested (e.g. a pool whose number must go
-# back to the pool, not be deleted). A domain adds its table names here.
-RELEASED_BY_SUBSCRIBER: set[str] = set()
 # What provisioning gave a tenant (steward.provisioning, steward.pools): must be given back (the
 # deprovision run releases a pool number to its pool) before a delete. Never deleted here.
 HELD = ("provisioned_resources", "pool_items")
@@ -83,21 +81,21 @@ class DeleteRefused(Conflict):
 
 
 def delete_tenant(
-    steward: Steward, tenant_id: str, *, confirm: str, actor: str, dry_run: bool = False
+    runtime: Runtime, tenant_id: str, *, confirm: str, actor: str, dry_run: bool = False
 ) -> DeletePlan:
     if dry_run:
-        with steward.db.read() as session:
-            return _plan(steward, session, tenant_id, confirm, for_update=False)[0]
-    now = steward.clock.now()
-    with steward.db.transaction() as session:
-        plan, tenant, tables = _plan(steward, session, tenant_id, confirm, for_update=True)
+        with runtime.db.read() as session:
+            return _plan(runtime, session, tenant_id, confirm, for_update=False)[0]
+    now = runtime.clock.now()
+    with runtime.db.transaction() as session:
+        plan, tenant, tables = _plan(runtime, session, tenant_id, confirm, for_update=True)
         if plan.failed:
             raise DeleteRefused(
                 f"tenant {tenant_id} was not deleted: "
                 + "; ".join(f"{f['check']}: {f['message']}" for f in plan.failed),
                 failed=plan.failed,
             )
-        steward.bus.publish(
+        runtime.bus.publish(
             session,
             DELETE_REQUESTED,
             tenant_id=tenant_id,
@@ -126,12 +124,12 @@ def delete_tenant(
 
 
 def _plan(
-    steward: Steward, session: Session, tenant_id: str, confirm: str, *, for_update: bool
+    runtime: Runtime, session: Session, tenant_id: str, confirm: str, *, for_update: bool
 ) -> tuple[DeletePlan, Tenant, list[str]]:
     tenant = tenants_repo.get(session, tenant_id, for_update=for_update)
-    ctx = DeleteContext(tenant, steward.alerts.is_muted(session, tenant_id), session)
+    ctx = DeleteContext(tenant, runtime.service(AlertLog).is_muted(session, tenant_id), session)
     plan = DeletePlan(tenant_id, tenant.name)
-    for check in steward.product.delete_checks or DEFAULT_CHECKS:
+    for check in runtime.product.delete_checks or DEFAULT_CHECKS:
         if not check.passes(ctx):
             plan.failed.append({"check": check.key, "message": check.message})
     held = _held_resources(session, tenant_id)
@@ -164,7 +162,7 @@ def _tenant_tables(session: Session) -> list[str]:
     names = []
     ordered = [n for n, _ in inspector.get_sorted_table_and_fkc_names() if n]
     for name in reversed(ordered):
-        if name in KEPT or name in RELEASED_BY_SUBSCRIBER or name in HELD or name == "tenants":
+        if name in KEPT or name in HELD or name == "tenants":
             continue
         if any(c["name"] == "tenant_id" for c in inspector.get_columns(name)):
             names.append(name)

@@ -6,29 +6,31 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
-from steward.cockpit.pages import PAGE, _act, _form, _int, _login, _render, _steward, _then
+from steward.cockpit import web
+from steward.pools import service as pools
+from steward.provisioning import repository as runs
+from steward.provisioning import service
+from steward.provisioning.service import parse_state
 
 router = APIRouter(prefix="/cockpit", include_in_schema=False)
 
 
 @router.get("/provisioning", response_class=HTMLResponse)
 def runs_page(request: Request) -> HTMLResponse:
-    from steward.provisioning import repository as runs
-    from steward.provisioning.service import parse_state
 
-    login = _login(request)
+    login = web.login(request)
     p = request.query_params
-    offset = _int(p.get("offset"))
+    offset = web.to_int(p.get("offset"))
     state = p.get("state") or None
-    with _steward(request).db.read() as session:
+    with web.runtime(request).db.read() as session:
         rows, total = runs.search(
             session,
             state=parse_state(state),
             tenant_id=p.get("tenant_id") or None,
-            limit=PAGE,
+            limit=web.PAGE,
             offset=offset,
         )
-    return _render(
+    return web.render(
         request,
         "provisioning.html",
         login,
@@ -36,30 +38,28 @@ def runs_page(request: Request) -> HTMLResponse:
         total=total,
         q=dict(p),
         offset=offset,
-        page=PAGE,
+        page=web.PAGE,
         states=["pending", "processing", "waiting", "complete", "failed", "canceled"],
     )
 
 
 @router.post("/provisioning/{run_id}/retry")
 async def retry_run(request: Request, run_id: int) -> Response:
-    from steward.provisioning import service
 
-    login, _ = await _form(request)
-    steward = _steward(request)
+    login, _ = await web.form(request)
+    runtime = web.runtime(request)
 
     def retry() -> None:
-        with steward.db.transaction() as session:
-            service.retry(session, steward, run_id, actor=login.email)
+        with runtime.db.transaction() as session:
+            service.retry(session, runtime, run_id, actor=login.email)
 
-    return await _act("/cockpit/provisioning", _then(f"Run {run_id} retried.", retry))
+    return await web.act("/cockpit/provisioning", web.then(f"Run {run_id} retried.", retry))
 
 
 @router.get("/pools", response_class=HTMLResponse)
 def pools_page(request: Request) -> HTMLResponse:
-    from steward.pools import service as pools
 
-    login = _login(request)
-    with _steward(request).db.read() as session:
+    login = web.login(request)
+    with web.runtime(request).db.read() as session:
         levels = pools.levels(session)
-    return _render(request, "pools.html", login, levels=levels)
+    return web.render(request, "pools.html", login, levels=levels)

@@ -11,9 +11,10 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from steward.alerts import repository as alerts_repo
+from steward.alerts.service import AlertLog
 from steward.cockpit import repository as repo
+from steward.cockpit import web
 from steward.cockpit.delete import delete_tenant
-from steward.cockpit.pages import PAGE, _act, _back, _form, _int, _login, _render, _steward
 from steward.errors import StewardError
 from steward.tenants import repository as tenants_repo
 
@@ -22,64 +23,66 @@ router = APIRouter(prefix="/cockpit", include_in_schema=False)
 
 @router.get("/tenants", response_class=HTMLResponse)
 def tenants_page(request: Request) -> HTMLResponse:
-    login = _login(request)
-    q, offset = request.query_params.get("q", ""), _int(request.query_params.get("offset"))
-    with _steward(request).db.read() as session:
-        rows, total = repo.tenants(session, q, PAGE, offset)
-    return _render(
-        request, "tenants.html", login, rows=rows, total=total, q=q, offset=offset, page=PAGE
+    login = web.login(request)
+    q, offset = request.query_params.get("q", ""), web.to_int(request.query_params.get("offset"))
+    with web.runtime(request).db.read() as session:
+        rows, total = repo.tenants(session, q, web.PAGE, offset)
+    return web.render(
+        request, "tenants.html", login, rows=rows, total=total, q=q, offset=offset, page=web.PAGE
     )
 
 
 @router.get("/tenants/{tenant_id}", response_class=HTMLResponse)
 def tenant_page(request: Request, tenant_id: str) -> HTMLResponse:
-    login = _login(request)
-    steward = _steward(request)
-    with steward.db.read() as session:
+    login = web.login(request)
+    runtime = web.runtime(request)
+    with runtime.db.read() as session:
         tenant = tenants_repo.find(session, tenant_id)
         if tenant is None:
             raise HTTPException(404, f"tenant {tenant_id} does not exist")
         mute = alerts_repo.mute_of(session, tenant_id)
-        if mute is not None and mute.until is not None and mute.until <= steward.clock.now():
+        if mute is not None and mute.until is not None and mute.until <= runtime.clock.now():
             mute = None
         timeline = repo.tenant_timeline(session, tenant_id)
     dry = None
     if request.query_params.get("dry_run"):
         dry = delete_tenant(
-            steward,
+            runtime,
             tenant_id,
             confirm=request.query_params.get("confirm", ""),
             actor=login.email,
             dry_run=True,
         )
-    return _render(
+    return web.render(
         request, "tenant.html", login, tenant=tenant, mute=mute, timeline=timeline, dry=dry
     )
 
 
 @router.post("/tenants/{tenant_id}/{action}")
 async def tenant_action(request: Request, tenant_id: str, action: str) -> Response:
-    login, form = await _form(request)
-    steward = _steward(request)
+    login, form = await web.form(request)
+    runtime = web.runtime(request)
     back = f"/cockpit/tenants/{tenant_id}"
     actor = login.email
 
     def mute() -> str:
-        minutes = _int(form.get("minutes"))
-        until = steward.clock.now() + timedelta(minutes=minutes) if minutes else None
-        steward.alerts.mute(tenant_id, actor=actor, until=until, reason=form.get("reason", ""))
+        minutes = web.to_int(form.get("minutes"))
+        until = runtime.clock.now() + timedelta(minutes=minutes) if minutes else None
+        runtime.service(AlertLog).mute(
+            tenant_id, actor=actor, until=until, reason=form.get("reason", "")
+        )
         return "Alerts muted" + (f" for {minutes} minutes." if minutes else " until unmuted.")
 
     def unmute() -> str:
-        steward.alerts.unmute(tenant_id, actor=actor)
+        runtime.service(AlertLog).unmute(tenant_id, actor=actor)
         return "Alerts unmuted."
 
     def reset(kind: str) -> str:
-        closed = steward.alerts.reset(tenant_id, kind, actor=actor)
+        closed = runtime.service(AlertLog).reset(tenant_id, kind, actor=actor)
         return f"{len(closed)} {kind} alert(s) reset."
 
     def delete() -> str:
-        plan = delete_tenant(steward, tenant_id, confirm=form.get("confirm", ""), actor=actor)
+        plan = delete_tenant(runtime, tenant_id, confirm=form.get("confirm", ""), actor=actor)
         return f"Tenant {plan.name} deleted ({sum(plan.rows.values())} rows)."
 
     handlers: dict[str, Callable[[], str]] = {
@@ -95,6 +98,6 @@ async def tenant_action(request: Request, tenant_id: str, action: str) -> Respon
         try:
             message = await run_in_threadpool(delete)
         except StewardError as exc:
-            return _back(back, error=exc.message)
-        return _back("/cockpit/tenants", flash=message)
-    return await _act(back, handlers[action])
+            return web.back(back, error=exc.message)
+        return web.back("/cockpit/tenants", flash=message)
+    return await web.act(back, handlers[action])

@@ -12,7 +12,8 @@ from typing import Any
 import httpx
 import structlog
 
-from steward.bootstrap import Steward
+from steward.providers.stripe.sandbox import StripeSandbox
+from steward.runtime import Runtime
 from steward.subscriptions import checkout
 
 log = structlog.get_logger("steward.demo")
@@ -30,9 +31,9 @@ def wait_until_up(base_url: str, timeout: float = 30) -> None:
     raise RuntimeError(f"the server at {base_url} did not come up")
 
 
-def scripted_customer(steward: Steward, sandbox: Any, base_url: str) -> dict[str, Any]:
+def scripted_customer(runtime: Runtime, sandbox: StripeSandbox, base_url: str) -> dict[str, Any]:
     """Returns the activated tenant as the admin API shows it."""
-    headers = {"Authorization": f"Bearer {steward.settings.admin_token}"}
+    headers = {"Authorization": f"Bearer {runtime.settings.admin_token}"}
     suffix = uuid.uuid4().hex[:6]
     with httpx.Client(base_url=base_url, headers=headers, timeout=30) as http:
         r = http.post(
@@ -47,7 +48,7 @@ def scripted_customer(steward: Steward, sandbox: Any, base_url: str) -> dict[str
         r.raise_for_status()
         tenant = r.json()
         log.info("demo.signed_up", tenant_id=tenant["id"], plan=tenant["plan"])
-        session = checkout.open_checkout(steward, tenant["id"], tenant["plan"])
+        session = checkout.open_checkout(runtime, tenant["id"], tenant["plan"])
         log.info(
             "demo.checkout_opened", tenant_id=tenant["id"], checkout_session=session.session_id
         )

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 import structlog
+from dbos import DBOSClient
+from dbos._dbos import _get_or_create_dbos_registry
 from sqlalchemy.orm import Session
 
+from steward.errors import ConfigError
 from steward.events import repository as repo
 from steward.events.models import DomainEvent
 from steward.kit.clock import Clock
@@ -16,6 +20,15 @@ from steward.kit.clock import Clock
 log = structlog.get_logger("steward.events")
 
 QUEUE = "steward.domain"
+
+
+def workflow_name(workflow: Callable[..., Any]) -> str:
+    """The name DBOS registered ``workflow`` under; a ConfigError for anything else."""
+    name = getattr(workflow, "dbos_function_name", None)
+    if not isinstance(name, str) or name not in _get_or_create_dbos_registry().workflow_info_map:
+        label = getattr(workflow, "__qualname__", repr(workflow))
+        raise ConfigError(f"{label} is not a DBOS workflow (@DBOS.workflow(name=...))")
+    return name
 
 
 class DomainEventBus:
@@ -26,12 +39,13 @@ class DomainEventBus:
         self.clock = clock
         self.app_version = app_version
         self._subscribers: dict[str, list[str]] = defaultdict(list)
-        self.client: Any = None  # a DBOSClient, set when the durable engine launches
+        self.client: DBOSClient | None = None  # set when the durable engine launches
 
-    def subscribe(self, event_type: str, workflow_name: str) -> None:
-        if workflow_name in self._subscribers[event_type]:
-            raise ValueError(f"{workflow_name} already subscribes to {event_type}")
-        self._subscribers[event_type].append(workflow_name)
+    def subscribe(self, event_type: str, workflow: Callable[[int], Any]) -> None:
+        name = workflow_name(workflow)
+        if name in self._subscribers[event_type]:
+            raise ConfigError(f"{name} already subscribes to {event_type}")
+        self._subscribers[event_type].append(name)
 
     def subscribers(self, event_type: str) -> list[str]:
         return list(self._subscribers.get(event_type, ()))
@@ -56,12 +70,14 @@ class DomainEventBus:
             ),
         )
         names = self.subscribers(event_type)
-        if names and self.client is None:
-            raise RuntimeError(
+        client = self.client
+        if names and client is None:
+            raise ConfigError(
                 f"{event_type} has subscribers but the durable engine is not running here"
             )
         for name in names:
-            self.client.enqueue_in_transaction(
+            assert client is not None
+            client.enqueue_in_transaction(
                 session.connection(),
                 {
                     "queue_name": QUEUE,

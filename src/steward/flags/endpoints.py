@@ -5,8 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from steward.api.deps import StewardDep
-from steward.cockpit.auth import Actor
+from steward.api.deps import Actor, RuntimeDep
 from steward.errors import StewardError
 from steward.flags.models import FailureMode
 from steward.flags.service import FlagState
@@ -40,16 +39,16 @@ def _out(state: FlagState) -> FlagOut:
 
 
 @admin.get("", response_model=list[FlagOut])
-def list_flags(steward: StewardDep, _actor: Actor) -> list[FlagOut]:
-    return [_out(s) for s in steward.flags.states()]
+def list_flags(runtime: RuntimeDep, _actor: Actor) -> list[FlagOut]:
+    return [_out(s) for s in runtime.flags.states()]
 
 
 @admin.put("/{name}", response_model=FlagOut)
-def set_flag(name: str, body: FlagIn, steward: StewardDep, actor: Actor) -> FlagOut:
-    return _out(steward.flags.set(name, body.enabled, actor=actor, reason=body.reason))
+def set_flag(name: str, body: FlagIn, runtime: RuntimeDep, actor: Actor) -> FlagOut:
+    return _out(runtime.flags.set(name, body.enabled, actor=actor, reason=body.reason))
 
 
-def require_signups(steward: StewardDep) -> None:
+def require_signups(runtime: RuntimeDep) -> None:
     """A dependency for signup endpoints: 503 ``signups_disabled`` when the switch is off."""
-    if not steward.flags.enabled("signups"):
+    if not runtime.flags.enabled("signups"):
         raise SignupsDisabled()

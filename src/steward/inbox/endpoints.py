@@ -8,12 +8,12 @@ from fastapi import APIRouter, Header, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from steward import metrics
-from steward.api.deps import Admin, StewardDep
+from steward.api.deps import Actor, RuntimeDep
 from steward.errors import BadWebhook
 from steward.inbox import repository as repo
 from steward.inbox.models import EventStatus
 from steward.inbox.schemas import EventDetail, EventOut, EventPage, WebhookAck
-from steward.inbox.service import parse_event
+from steward.inbox.service import Inbox, parse_event
 from steward.inbox.verify import verify_stripe
 
 webhooks = APIRouter(tags=["webhooks"])
@@ -27,12 +27,12 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 @webhooks.post("/webhooks/stripe", response_model=WebhookAck, responses=ERRORS)
 async def stripe_webhook(
     request: Request,
-    steward: StewardDep,
+    runtime: RuntimeDep,
     stripe_signature: Annotated[str | None, Header()] = None,
 ) -> WebhookAck:
     """Verify, store once, answer. Processing happens after the answer, from the stored row."""
     body = await request.body()
-    settings = steward.settings
+    settings = runtime.settings
     try:
         verify_stripe(
             body, stripe_signature, settings.webhook_secrets, settings.stripe_webhook_tolerance
@@ -41,21 +41,21 @@ async def stripe_webhook(
     except BadWebhook as exc:
         metrics.EVENTS_REJECTED.labels(source="stripe", code=exc.code).inc()
         raise
-    result = await run_in_threadpool(steward.inbox.ingest, "stripe", body, payload)
+    result = await run_in_threadpool(runtime.service(Inbox).ingest, "stripe", body, payload)
     return WebhookAck(received=True, duplicate=result.duplicate)
 
 
 @admin.get("", response_model=EventPage)
 def list_events(
-    steward: StewardDep,
-    _admin: Admin,
+    runtime: RuntimeDep,
+    _admin: Actor,
     status: EventStatus | None = None,
     type: str | None = None,
     tenant_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> EventPage:
-    with steward.db.read() as session:
+    with runtime.db.read() as session:
         rows, total = repo.search(
             session, status=status, type=type, tenant_id=tenant_id, limit=limit, offset=offset
         )
@@ -64,12 +64,12 @@ def list_events(
 
 
 @admin.get("/{event_id}", response_model=EventDetail)
-def get_event(event_id: int, steward: StewardDep, _admin: Admin) -> EventDetail:
-    with steward.db.read() as session:
+def get_event(event_id: int, runtime: RuntimeDep, _admin: Actor) -> EventDetail:
+    with runtime.db.read() as session:
         return EventDetail.model_validate(repo.get(session, event_id))
 
 
 @admin.post("/{event_id}/replay", response_model=EventOut)
-def replay_event(event_id: int, steward: StewardDep, actor: Admin) -> EventOut:
+def replay_event(event_id: int, runtime: RuntimeDep, actor: Actor) -> EventOut:
     """Replay a failed, dead or ignored event; the audit log names who did."""
-    return EventOut.model_validate(steward.inbox.replay(event_id, actor))
+    return EventOut.model_validate(runtime.service(Inbox).replay(event_id, actor))

@@ -17,11 +17,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from steward.errors import ConfigError
 from steward.inbox.models import InboundEvent
+from steward.runtime import Runtime
 
 
 @dataclass
 class HandlerContext:
+    runtime: Runtime
     session: Session
     event: InboundEvent
     payload: dict[str, Any]
@@ -44,19 +47,8 @@ class HandlerRegistry:
     def register(self, source: str, event_type: str, handler: Handler) -> None:
         handlers = self._handlers.setdefault((source, event_type), [])
         if handler in handlers:
-            raise ValueError(f"{handler.__name__} is already registered for {source} {event_type}")
+            raise ConfigError(f"{handler.__name__} is registered twice for {source} {event_type}")
         handlers.append(handler)
-
-    def on(self, source: str, *event_types: str) -> Callable[[Handler], Handler]:
-        def decorate(handler: Handler) -> Handler:
-            for event_type in event_types:
-                self.register(source, event_type, handler)
-            return handler
-
-        return decorate
 
     def get(self, source: str, event_type: str) -> list[Handler]:
         return list(self._handlers.get((source, event_type), ()))
-
-    def types(self, source: str) -> list[str]:
-        return sorted(t for s, t in self._handlers if s == source)

@@ -100,14 +100,6 @@ def get(session: Session, event_id: int) -> InboundEvent:
     return event
 
 
-def get_by_external(session: Session, source: str, external_id: str) -> InboundEvent | None:
-    return session.execute(
-        sa.select(InboundEvent).where(
-            InboundEvent.source == source, InboundEvent.external_id == external_id
-        )
-    ).scalar_one_or_none()
-
-
 def search(
     session: Session,
     *,

@@ -11,18 +11,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
+from sqlalchemy.orm import Session
 
 from steward import metrics
 from steward.audit import service as audit
-from steward.db import Database
 from steward.errors import Conflict, MalformedEvent, PermanentEventError
 from steward.inbox import repository as repo
 from steward.inbox.handlers import HandlerContext, HandlerRegistry
 from steward.inbox.models import REPLAYABLE, EventStatus, InboundEvent
-from steward.kit.clock import Clock
+from steward.runtime import Runtime
 
 log = structlog.get_logger("steward.inbox")
-_jitter = random.Random()  # our own generator: never the shared one a test may seed
 
 
 @dataclass(frozen=True)
@@ -58,16 +57,11 @@ def parse_event(body: bytes) -> dict[str, Any]:
 
 
 class Inbox:
-    def __init__(
-        self,
-        db: Database,
-        registry: HandlerRegistry,
-        clock: Clock,
-        retry: RetryPolicy,
-    ) -> None:
-        self.db = db
+    def __init__(self, runtime: Runtime, registry: HandlerRegistry, retry: RetryPolicy) -> None:
+        self.runtime = runtime
+        self.db = runtime.db
         self.registry = registry
-        self.clock = clock
+        self.clock = runtime.clock
         self.retry = retry
         self.wakeup = threading.Event()
 
@@ -146,7 +140,7 @@ class Inbox:
             done += 1
         return done
 
-    def _apply(self, session: Any, event: InboundEvent) -> None:
+    def _apply(self, session: Session, event: InboundEvent) -> None:
         now = self.clock.now()
         handlers = self.registry.get(event.source, event.type)
         bound = log.bind(event_id=event.id, external_id=event.external_id, type=event.type)
@@ -158,7 +152,7 @@ class Inbox:
             bound.info("event.ignored", reason="no handler for this type")
             return
         attempt = event.attempts + 1
-        ctx = HandlerContext(session=session, event=event, payload=json.loads(event.payload))
+        ctx = HandlerContext(self.runtime, session, event, json.loads(event.payload))
         try:
             with session.begin_nested():  # a failing handler's writes roll back; the claim stays
                 for handler in handlers:
@@ -198,7 +192,7 @@ class Inbox:
 
     def _fail(
         self,
-        session: Any,
+        session: Session,
         event: InboundEvent,
         target: EventStatus,
         attempt: int,

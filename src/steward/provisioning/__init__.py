@@ -1,10 +1,10 @@
-"""Provisioning: durable multi-step set-up of what a tenant bought (issue 4).
+"""Provisioning: durable multi-step set-up of what a tenant bought.
 
 Declare steps on a plan (``Plan(provisioning=(step, ...))``); a run is a DBOS workflow whose id is
 the business key ``prov:<tenant>:<plan>:<generation>``; its state and per-step timeline live in
 ``provisioning_runs`` / ``provisioning_steps``."""
 
-from steward.provisioning.declare import (
+from steward.steps import (
     PermanentStepError,
     Retry,
     Step,

@@ -2,36 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from steward.clikit import console, with_client
+from steward.errors import InvalidInput
+from steward.pools import service as pools
+from steward.provisioning import repository as repo
+from steward.provisioning import service, workflows
+
 provisioning_app = typer.Typer(help="Provisioning runs.", no_args_is_help=True)
 pool_app = typer.Typer(help="Resource pools (e.g. phone numbers).", no_args_is_help=True)
-
-
-@contextmanager
-def _steward() -> Iterator[Any]:
-    """A Steward with a DBOS client (to enqueue and signal workflows) but no engine."""
-    from dbos import DBOSClient
-
-    from steward.cli import make_steward
-
-    steward = make_steward()
-    steward.bus.client = DBOSClient(
-        system_database_url=steward.settings.database_url,
-        dbos_system_schema=steward.settings.dbos_schema,
-        application_name="steward",
-    )
-    try:
-        yield steward
-    finally:
-        steward.bus.client.destroy()
-        steward.db.dispose()
 
 
 @provisioning_app.command("list")
@@ -41,12 +25,9 @@ def list_runs(
     limit: int = 50,
 ) -> None:
     """Runs, newest first."""
-    from steward.cli import console
-    from steward.provisioning import repository as repo
-    from steward.provisioning import service
 
     wanted = service.parse_state(state)
-    with _steward() as steward, steward.db.read() as session:
+    with with_client() as rt, rt.db.read() as session:
         rows, total = repo.search(session, state=wanted, tenant_id=tenant, limit=limit)
         table = Table(title=f"{len(rows)} of {total} runs")
         for col in ("id", "key", "kind", "state", "retries", "reason"):
@@ -61,10 +42,8 @@ def list_runs(
 @provisioning_app.command("show")
 def show(run_id: int) -> None:
     """One run with its step timeline."""
-    from steward.cli import console
-    from steward.provisioning import repository as repo
 
-    with _steward() as steward, steward.db.read() as session:
+    with with_client() as rt, rt.db.read() as session:
         run = repo.get(session, run_id)
         console.print(f"{run.key}: {run.state.value} {run.reason or ''}", highlight=False)
         for s in repo.steps(session, run_id):
@@ -78,11 +57,9 @@ def show(run_id: int) -> None:
 @provisioning_app.command("retry")
 def retry(run_id: int) -> None:
     """Retry a failed run from its failed step (finished steps are not run again)."""
-    from steward.cli import console
-    from steward.provisioning import service
 
-    with _steward() as steward, steward.db.transaction() as session:
-        run = service.retry(session, steward, run_id, actor="cli")
+    with with_client() as rt, rt.db.transaction() as session:
+        run = service.retry(session, rt, run_id, actor="cli")
         workflow_id = run.workflow_id
     console.print(f"run {run_id} retried as workflow {workflow_id}", highlight=False)
 
@@ -96,35 +73,29 @@ def start(
     ] = False,
 ) -> None:
     """Start a provisioning run for a tenant (a rehearsal with --dry-run)."""
-    from steward.cli import console
-    from steward.provisioning import service
 
-    with _steward() as steward, steward.db.transaction() as session:
-        run = service.start(session, steward, tenant_id, plan, dry_run=dry_run)
+    with with_client() as rt, rt.db.transaction() as session:
+        run = service.start(session, rt, tenant_id, plan, dry_run=dry_run)
         key, run_id = run.key, run.id
     console.print(f"run {run_id} {key} started" + (" (dry run)" if dry_run else ""))
 
 
 @provisioning_app.command("cancel")
 def cancel(run_id: int) -> None:
-    from steward.cli import console
-    from steward.provisioning import service, workflows
 
-    with _steward() as steward:
-        with steward.db.transaction() as session:
-            run = service.cancel(session, steward, run_id, actor="cli")
-        workflows.send(steward, run.workflow_id, {"canceled": True}, workflows.SWITCH_TOPIC)
+    with with_client() as rt:
+        with rt.db.transaction() as session:
+            run = service.cancel(session, rt, run_id, actor="cli")
+        workflows.send(rt, run.workflow_id, {"canceled": True}, workflows.SWITCH_TOPIC)
     console.print(f"run {run_id} canceled")
 
 
 @provisioning_app.command("deprovision")
 def deprovision(tenant_id: str) -> None:
     """Undo the tenant's provisioning, last step first."""
-    from steward.cli import console
-    from steward.provisioning import service
 
-    with _steward() as steward, steward.db.transaction() as session:
-        run = service.deprovision(session, steward, tenant_id, actor="cli")
+    with with_client() as rt, rt.db.transaction() as session:
+        run = service.deprovision(session, rt, tenant_id, actor="cli")
         key = run.key
     console.print(f"deprovisioning run {key} started")
 
@@ -137,27 +108,23 @@ def pool_add(
     low_watermark: Annotated[int | None, typer.Option(help="Alert below this many free.")] = None,
 ) -> None:
     """Add items to a pool (creating it); waiting runs are woken."""
-    from steward.cli import console
-    from steward.errors import InvalidInput
-    from steward.pools import service as pools
-    from steward.provisioning import workflows
 
     items = list(values or [])
     if file is not None:
         items += [line for line in file.read_text().splitlines() if line.strip()]
     if not items:
         raise InvalidInput("give items as arguments or --file")
-    with _steward() as steward:
-        with steward.db.transaction() as session:
+    with with_client() as rt:
+        with rt.db.transaction() as session:
             added = pools.add(
                 session,
-                steward.clock,
+                rt.clock,
                 pool,
                 items,
                 low_watermark=low_watermark,
-                default_watermark=steward.settings.pool_low_watermark,
+                default_watermark=rt.settings.pool_low_watermark,
             )
-        woken = workflows.notify(steward, f"pool:{pool}") if added.added else 0
+        woken = workflows.notify(rt, f"pool:{pool}") if added.added else 0
     console.print(
         f"pool {pool}: {added.added} added, {added.skipped} already there, "
         f"{added.free} free; {woken} waiting run(s) woken",
@@ -168,10 +135,8 @@ def pool_add(
 @pool_app.command("status")
 def pool_status() -> None:
     """Every pool's level."""
-    from steward.cli import console
-    from steward.pools import service as pools
 
-    with _steward() as steward, steward.db.read() as session:
+    with with_client() as rt, rt.db.read() as session:
         table = Table(title="pools")
         for col in ("pool", "free", "total", "low watermark", ""):
             table.add_column(col)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -10,7 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
 
-from steward.api.deps import Admin, CurrentTenant, StewardDep
+from steward.api.deps import Actor, CurrentTenant, RuntimeDep
 from steward.errors import InvalidSignature, MissingSignature, NotFound, StaleSignature
 from steward.pools import service as pools
 from steward.provisioning import repository as repo
@@ -40,15 +41,15 @@ def _detail(session: object, run: Run) -> RunDetail:
 
 @admin.get("/provisioning", response_model=RunPage)
 def list_runs(
-    steward: StewardDep,
-    _admin: Admin,
+    runtime: RuntimeDep,
+    _admin: Actor,
     state: str | None = None,
     tenant: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> RunPage:
     wanted = service.parse_state(state)
-    with steward.db.read() as session:
+    with runtime.db.read() as session:
         rows, total = repo.search(
             session, state=wanted, tenant_id=tenant, limit=limit, offset=offset
         )
@@ -56,66 +57,66 @@ def list_runs(
 
 
 @admin.post("/provisioning", response_model=RunOut, status_code=202)
-def start_run(body: RunStart, steward: StewardDep, _admin: Admin) -> RunOut:
+def start_run(body: RunStart, runtime: RuntimeDep, _admin: Actor) -> RunOut:
     """Start a run for a tenant; ``dry_run`` records what each step would do, calling nothing."""
-    with steward.db.transaction() as session:
-        run = service.start(session, steward, body.tenant_id, body.plan, dry_run=body.dry_run)
+    with runtime.db.transaction() as session:
+        run = service.start(session, runtime, body.tenant_id, body.plan, dry_run=body.dry_run)
         return RunOut.model_validate(run)
 
 
 @admin.get("/provisioning/{run_id}", response_model=RunDetail)
-def get_run(run_id: int, steward: StewardDep, _admin: Admin) -> RunDetail:
-    with steward.db.read() as session:
+def get_run(run_id: int, runtime: RuntimeDep, _admin: Actor) -> RunDetail:
+    with runtime.db.read() as session:
         return _detail(session, repo.get(session, run_id))
 
 
 @admin.post("/provisioning/{run_id}/retry", response_model=RunOut)
-def retry_run(run_id: int, steward: StewardDep, _admin: Admin) -> RunOut:
-    with steward.db.transaction() as session:
-        return RunOut.model_validate(service.retry(session, steward, run_id))
+def retry_run(run_id: int, runtime: RuntimeDep, _admin: Actor) -> RunOut:
+    with runtime.db.transaction() as session:
+        return RunOut.model_validate(service.retry(session, runtime, run_id))
 
 
 @admin.post("/provisioning/{run_id}/cancel", response_model=RunOut)
-def cancel_run(run_id: int, steward: StewardDep, _admin: Admin) -> RunOut:
-    with steward.db.transaction() as session:
-        run = service.cancel(session, steward, run_id)
+def cancel_run(run_id: int, runtime: RuntimeDep, _admin: Actor) -> RunOut:
+    with runtime.db.transaction() as session:
+        run = service.cancel(session, runtime, run_id)
         out = RunOut.model_validate(run)
-    workflows.send(steward, run.workflow_id, {"canceled": True}, workflows.SWITCH_TOPIC)
+    workflows.send(runtime, run.workflow_id, {"canceled": True}, workflows.SWITCH_TOPIC)
     return out
 
 
 @admin.post("/tenants/{tenant_id}/deprovision", response_model=RunOut, status_code=202)
-def deprovision(tenant_id: str, steward: StewardDep, _admin: Admin) -> RunOut:
-    with steward.db.transaction() as session:
-        return RunOut.model_validate(service.deprovision(session, steward, tenant_id))
+def deprovision(tenant_id: str, runtime: RuntimeDep, _admin: Actor) -> RunOut:
+    with runtime.db.transaction() as session:
+        return RunOut.model_validate(service.deprovision(session, runtime, tenant_id))
 
 
 @admin.post("/pools/{name}/items", response_model=PoolOut)
-def add_to_pool(name: str, body: PoolAdd, steward: StewardDep, _admin: Admin) -> PoolOut:
-    with steward.db.transaction() as session:
+def add_to_pool(name: str, body: PoolAdd, runtime: RuntimeDep, _admin: Actor) -> PoolOut:
+    with runtime.db.transaction() as session:
         added = pools.add(
             session,
-            steward.clock,
+            runtime.clock,
             name,
             body.values,
             low_watermark=body.low_watermark,
-            default_watermark=steward.settings.pool_low_watermark,
+            default_watermark=runtime.settings.pool_low_watermark,
         )
         level = pools.level(session, name)
-    woken = workflows.notify(steward, f"pool:{name}") if added.added else 0
+    woken = workflows.notify(runtime, f"pool:{name}") if added.added else 0
     return PoolOut(**vars(level), woken=woken)
 
 
 @admin.get("/pools", response_model=list[PoolOut])
-def pool_levels(steward: StewardDep, _admin: Admin) -> list[PoolOut]:
-    with steward.db.read() as session:
+def pool_levels(runtime: RuntimeDep, _admin: Actor) -> list[PoolOut]:
+    with runtime.db.read() as session:
         return [PoolOut(**vars(level)) for level in pools.levels(session)]
 
 
 @tenant_api.get("/provisioning", response_model=TenantStatus)
-def my_provisioning(claims: CurrentTenant, steward: StewardDep) -> TenantStatus:
+def my_provisioning(claims: CurrentTenant, runtime: RuntimeDep) -> TenantStatus:
     """Only the caller's own runs, newest first."""
-    with steward.db.read() as session:
+    with runtime.db.read() as session:
         rows, _ = repo.search(session, tenant_id=claims.tenant_id, limit=20)
         if not rows:
             return TenantStatus(state="none")
@@ -127,10 +128,10 @@ def my_provisioning(claims: CurrentTenant, steward: StewardDep) -> TenantStatus:
 
 
 @tenant_api.put("/provisioning/inputs/{name}", status_code=204)
-def put_input(name: str, body: InputIn, claims: CurrentTenant, steward: StewardDep) -> None:
+def put_input(name: str, body: InputIn, claims: CurrentTenant, runtime: RuntimeDep) -> None:
     """What the customer supplies for provisioning (e.g. Syston's Make.com webhook URL)."""
-    with steward.db.transaction() as session:
-        repo.put_input(session, claims.tenant_id, name[:200], body.value, steward.clock.now())
+    with runtime.db.transaction() as session:
+        repo.put_input(session, claims.tenant_id, name[:200], body.value, runtime.clock.now())
 
 
 def verify_panel(secret: str, body: bytes, header: str | None, tolerance: int = 300) -> None:
@@ -152,24 +153,22 @@ def verify_panel(secret: str, body: bytes, header: str | None, tolerance: int = 
 @callbacks.post("/webhooks/panel")
 async def panel_callback(
     request: Request,
-    steward: StewardDep,
+    runtime: RuntimeDep,
     x_panel_signature: Annotated[str | None, Header()] = None,
 ) -> dict[str, bool]:
     """The game panel's "server installed" callback: wakes the run that waits for it."""
     body = await request.body()
-    verify_panel(steward.settings.panel_webhook_secret, body, x_panel_signature)
+    verify_panel(runtime.settings.panel_webhook_secret, body, x_panel_signature)
     payload = json.loads(body)
     key = str(payload.get("external_id", ""))
 
     def deliver() -> None:
-        with steward.db.read() as session:
+        with runtime.db.read() as session:
             run = repo.by_key(session, key.rsplit(":", 1)[0]) if key else None
             if run is None:
                 raise NotFound(f"no provisioning run for {key!r}")
             workflow_id = run.workflow_id
-        workflows.send(steward, workflow_id, payload, "panel.server_installed")
-
-    import asyncio
+        workflows.send(runtime, workflow_id, payload, "panel.server_installed")
 
     await asyncio.to_thread(deliver)
     return {"received": True}

@@ -22,8 +22,8 @@ from steward.pools import service as pools
 from steward.providers.email import EmailMessage
 from steward.provisioning import repository as repo
 from steward.provisioning import urlcheck
-from steward.provisioning.declare import PermanentStepError, Retry, Step, StepContext, Wait
 from steward.provisioning.models import Resource
+from steward.steps import PermanentStepError, Retry, Step, StepContext, Wait
 
 Text = str | Callable[[StepContext], str]
 
@@ -42,10 +42,10 @@ def allocate(
     """One item of ``pool``; an empty pool makes the run wait (durably) up to the timeout."""
 
     def run(ctx: StepContext) -> dict[str, Any] | Wait:
-        steward = ctx.steward
-        with steward.db.transaction() as session:
+        runtime = ctx.runtime
+        with runtime.db.transaction() as session:
             item = pools.allocate(
-                session, steward.clock, steward.bus, pool, ctx.tenant.id, ctx.idempotency_key
+                session, runtime.clock, runtime.bus, pool, ctx.tenant.id, ctx.idempotency_key
             )
             value = item.value if item is not None else None
         if value is None:
@@ -53,7 +53,7 @@ def allocate(
         return {"pool": pool, "value": value}
 
     def undo(ctx: StepContext) -> dict[str, Any]:
-        with ctx.steward.db.transaction() as session:
+        with ctx.runtime.db.transaction() as session:
             released = pools.release(session, pool, ctx.idempotency_key)
         return {"pool": pool, "released": released}
 
@@ -129,7 +129,7 @@ def validate_webhook(
         url = url_of(ctx)
         if not url:
             raise PermanentStepError("no webhook URL was given")
-        settings = ctx.steward.settings
+        settings = ctx.runtime.settings
         try:
             verdict = urlcheck.validate(
                 url,
@@ -171,7 +171,7 @@ def send_email(
         message = EmailMessage(to=address, subject=_text(subject, ctx), text=_text(text, ctx))
         # a Message-ID's left part is a dot-atom: no ':' (the run key has them)
         key = re.sub(r"[^A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]", ".", ctx.idempotency_key)
-        message_id = ctx.steward.mailer.send(message, idempotency_key=key)
+        message_id = ctx.runtime.mailer.send(message, idempotency_key=key)
         return {"to": address, "message_id": message_id}
 
     return Step(
@@ -189,8 +189,8 @@ def seed_defaults(name: str, items: dict[str, dict[str, Any]], kind: str | None 
     resource_kind = kind or name
 
     def run(ctx: StepContext) -> dict[str, Any]:
-        steward = ctx.steward
-        with steward.db.transaction() as session:
+        runtime = ctx.runtime
+        with runtime.db.transaction() as session:
             for key, data in items.items():
                 repo.put_resource(
                     session,
@@ -199,13 +199,13 @@ def seed_defaults(name: str, items: dict[str, dict[str, Any]], kind: str | None 
                         kind=resource_kind,
                         name=key,
                         data=json.dumps(data, sort_keys=True),
-                        created_at=steward.clock.now(),
+                        created_at=runtime.clock.now(),
                     ),
                 )
         return {"seeded": sorted(items)}
 
     def undo(ctx: StepContext) -> dict[str, Any]:
-        with ctx.steward.db.transaction() as session:
+        with ctx.runtime.db.transaction() as session:
             removed = repo.delete_resources(session, ctx.tenant.id, resource_kind)
         return {"removed": removed}
 
@@ -247,7 +247,7 @@ def tenant_input(name: str) -> Callable[[StepContext], str | None]:
     """What the customer supplied under ``name`` (``PUT /api/v1/provisioning/inputs/{name}``)."""
 
     def read(ctx: StepContext) -> str | None:
-        with ctx.steward.db.read() as session:
+        with ctx.runtime.db.read() as session:
             return repo.get_input(session, ctx.tenant.id, name)
 
     return read

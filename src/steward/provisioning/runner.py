@@ -13,8 +13,9 @@ from typing import Any
 from steward.errors import IllegalTransition
 from steward.provisioning import repository as repo
 from steward.provisioning import service
-from steward.provisioning.declare import PermanentStepError, Step, StepContext, TenantInfo, Wait
 from steward.provisioning.models import Run, RunKind, RunState, StepState
+from steward.runtime import Runtime
+from steward.steps import PermanentStepError, Step, StepContext, TenantInfo, Wait
 from steward.tenants import repository as tenants_repo
 
 SWITCH_TOPIC = "provisioning.switch"
@@ -29,17 +30,17 @@ def summary(value: Any, limit: int = 2000) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def resolve(steward: Any, run: Run, position: int, name: str) -> tuple[Step, dict[str, Any]]:
+def resolve(runtime: Runtime, run: Run, position: int, name: str) -> tuple[Step, dict[str, Any]]:
     """The declared step, and for an undo the output of the step it undoes."""
     if run.kind is RunKind.DEPROVISION:
-        with steward.db.read() as session:
+        with runtime.db.read() as session:
             target = repo.get(session, run.target_run_id or 0)
             records = repo.steps(session, target.id)
-        for step, record in service.undo_steps(steward.product, target, records):
+        for step, record in service.undo_steps(runtime.product, target, records):
             if step.name == name:
                 return step, json.loads(record.output or "{}")
         raise LookupError(f"step {name} is no longer undoable")
-    for step in service.declared_steps(steward.product, run.plan, run.kind):
+    for step in service.declared_steps(runtime.product, run.plan, run.kind):
         if step.name == name:
             return step, {}
     raise LookupError(f"plan {run.plan} no longer declares step {name}")
@@ -65,12 +66,12 @@ def call_with_timeout(fn: Any, ctx: StepContext, timeout: float) -> Any:
 
 
 def attempt(
-    steward: Any, run_id: int, position: int, attempt_no: int, signals: dict[str, Any]
+    runtime: Runtime, run_id: int, position: int, attempt_no: int, signals: dict[str, Any]
 ) -> dict[str, Any]:
     """Run one attempt; returns {"status": done|retry|failed|wait|canceled, ...}."""
-    now = steward.clock.now
-    switch_on = bool(steward.flags.enabled("provisioning"))
-    with steward.db.transaction() as session:
+    now = runtime.clock.now
+    switch_on = bool(runtime.flags.enabled("provisioning"))
+    with runtime.db.transaction() as session:
         run = repo.get(session, run_id)
         if run.state in (RunState.CANCELED, RunState.COMPLETE):
             return {"status": "canceled"}
@@ -101,16 +102,16 @@ def attempt(
         }
         name, key, kind, dry_run = record.name, record.idempotency_key, run.kind, run.dry_run
         run_key = run.key
-    step, own_output = resolve(steward, run, position, name)
+    step, own_output = resolve(runtime, run, position, name)
     fn = step.undo if kind is RunKind.DEPROVISION else step.run
     ctx = StepContext(
-        info, run_key, name, key, outputs, dict(signals), dry_run, steward, own_output
+        info, run_key, name, key, outputs, dict(signals), dry_run, runtime, own_output
     )
     error: str | None = None
     permanent = False
     result: Any = None
     try:
-        if step.when is not None and not step.when(steward):
+        if step.when is not None and not step.when(runtime):
             result = {"skipped": "not enabled for this product"}
         elif dry_run and step.touches_outside:
             result = {"dry_run": True, "would": step.describe or f"run {name}"}
@@ -122,7 +123,7 @@ def attempt(
         error = f"{type(exc).__name__}: {exc}"
         if not isinstance(exc, StepTimeout):
             error += "\n" + "".join(traceback.format_exception(exc)[-3:])
-    with steward.db.transaction() as session:
+    with runtime.db.transaction() as session:
         try:
             if isinstance(result, Wait) and error is None:
                 repo.move_step(session, run_id, position, StepState.WAITING)

@@ -6,14 +6,15 @@ after an operator action is enqueued in that same transaction (``enqueue_in_tran
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.orm import Session
 
-from steward.errors import Conflict, InvalidInput, NotFound
+from steward.audit import service as audit
+from steward.errors import ConfigError, Conflict, InvalidInput, NotFound
+from steward.product import Product
 from steward.provisioning import repository as repo
-from steward.provisioning.declare import Step
 from steward.provisioning.models import Run, RunKind, RunState, StepRecord, StepState
+from steward.runtime import Runtime
+from steward.steps import Step
 from steward.tenants import repository as tenants_repo
 from steward.tenants import service as tenants
 
@@ -21,7 +22,7 @@ QUEUE = "steward.provisioning"
 WORKFLOW = "steward.provisioning.run"
 
 
-def declared_steps(product: Any, plan_key: str, kind: RunKind) -> tuple[Step, ...]:
+def declared_steps(product: Product, plan_key: str, kind: RunKind) -> tuple[Step, ...]:
     plan = product.plan(plan_key)
     if kind is RunKind.SUSPEND:
         return tuple(plan.suspend_steps)
@@ -30,7 +31,9 @@ def declared_steps(product: Any, plan_key: str, kind: RunKind) -> tuple[Step, ..
     return tuple(plan.provisioning)
 
 
-def undo_steps(product: Any, run: Run, records: list[StepRecord]) -> list[tuple[Step, StepRecord]]:
+def undo_steps(
+    product: Product, run: Run, records: list[StepRecord]
+) -> list[tuple[Step, StepRecord]]:
     """The finished steps of ``run`` that declare an undo, last first."""
     by_name = {s.name: s for s in declared_steps(product, run.plan, RunKind.PROVISION)}
     pairs = [(by_name[r.name], r) for r in records if r.name in by_name]
@@ -39,7 +42,7 @@ def undo_steps(product: Any, run: Run, records: list[StepRecord]) -> list[tuple[
 
 def _open(
     session: Session,
-    steward: Any,
+    runtime: Runtime,
     *,
     key: str,
     tenant_id: str,
@@ -54,7 +57,7 @@ def _open(
     found = repo.by_key(session, key)
     if found is not None:
         return found, False
-    now = steward.clock.now()
+    now = runtime.clock.now()
     run = Run(
         key=key,
         tenant_id=tenant_id,
@@ -64,7 +67,7 @@ def _open(
         state=RunState.PENDING,
         workflow_id=key,
         retries=0,
-        dry_run=steward.settings.provisioning_dry_run if dry_run is None else dry_run,
+        dry_run=runtime.settings.provisioning_dry_run if dry_run is None else dry_run,
         target_run_id=target_run_id,
         cause_event_id=cause_event_id,
         created_at=now,
@@ -82,7 +85,7 @@ def _open(
 
 def open_provision(
     session: Session,
-    steward: Any,
+    runtime: Runtime,
     tenant_id: str,
     plan: str | None = None,
     *,
@@ -91,14 +94,14 @@ def open_provision(
 ) -> tuple[Run, bool]:
     """The tenant's provisioning run for its current generation; (run, newly opened)."""
     tenant = tenants_repo.get(session, tenant_id)
-    plan_key = steward.product.plan(plan or tenant.plan).key
+    plan_key = runtime.product.plan(plan or tenant.plan).key
     generation = 1 + repo.count_runs(session, tenant_id, RunKind.DEPROVISION, RunState.COMPLETE)
     key = f"prov:{tenant_id}:{plan_key}:{generation}"
-    steps = declared_steps(steward.product, plan_key, RunKind.PROVISION)
+    steps = declared_steps(runtime.product, plan_key, RunKind.PROVISION)
     names = [(s.name, f"{key}:{s.name}") for s in steps]
     return _open(
         session,
-        steward,
+        runtime,
         key=key,
         tenant_id=tenant_id,
         plan=plan_key,
@@ -111,23 +114,23 @@ def open_provision(
 
 
 def start(
-    session: Session, steward: Any, tenant_id: str, plan: str | None, *, dry_run: bool
+    session: Session, runtime: Runtime, tenant_id: str, plan: str | None, *, dry_run: bool
 ) -> Run:
     """An operator-started run: the tenant's provisioning of record, or (dry_run) a rehearsal
     ``dry:<tenant>:<plan>:<n>`` that records what each step would do and calls nothing outside."""
     if not dry_run:
-        run, new = open_provision(session, steward, tenant_id, plan, dry_run=False)
+        run, new = open_provision(session, runtime, tenant_id, plan, dry_run=False)
         if not new:
             raise Conflict(f"tenant {tenant_id} already has the run {run.key} ({run.state.value})")
     else:
         tenant = tenants_repo.get(session, tenant_id)
-        plan_key = steward.product.plan(plan or tenant.plan).key
+        plan_key = runtime.product.plan(plan or tenant.plan).key
         prefix = f"{repo.DRY_PREFIX}{tenant_id}:{plan_key}:"
         key = f"{prefix}{repo.count_keys(session, prefix) + 1}"
-        steps = declared_steps(steward.product, plan_key, RunKind.PROVISION)
+        steps = declared_steps(runtime.product, plan_key, RunKind.PROVISION)
         run, _ = _open(
             session,
-            steward,
+            runtime,
             key=key,
             tenant_id=tenant_id,
             plan=plan_key,
@@ -137,12 +140,12 @@ def start(
             cause_event_id=None,
             dry_run=True,
         )
-    enqueue(session, steward, run)
+    enqueue(session, runtime, run)
     return run
 
 
 def open_deprovision(
-    session: Session, steward: Any, tenant_id: str, *, cause_event_id: int | None = None
+    session: Session, runtime: Runtime, tenant_id: str, *, cause_event_id: int | None = None
 ) -> tuple[Run, bool]:
     target = repo.latest(session, tenant_id, RunKind.PROVISION)
     if target is None:
@@ -150,11 +153,11 @@ def open_deprovision(
     if target.state in (RunState.PROCESSING, RunState.PENDING, RunState.WAITING):
         raise Conflict(f"run {target.id} is {target.state.value}: cancel it first")
     key = f"deprov:{tenant_id}:{target.generation}"
-    pairs = undo_steps(steward.product, target, repo.steps(session, target.id))
+    pairs = undo_steps(runtime.product, target, repo.steps(session, target.id))
     names = [(s.name, r.idempotency_key) for s, r in pairs]
     return _open(
         session,
-        steward,
+        runtime,
         key=key,
         tenant_id=tenant_id,
         plan=target.plan,
@@ -168,17 +171,17 @@ def open_deprovision(
 
 
 def open_lifecycle(
-    session: Session, steward: Any, tenant_id: str, kind: RunKind, cause_event_id: int
+    session: Session, runtime: Runtime, tenant_id: str, kind: RunKind, cause_event_id: int
 ) -> tuple[Run, bool] | None:
     """A suspend or resume run, when the tenant's plan declares such steps."""
     tenant = tenants_repo.get(session, tenant_id)
-    steps = declared_steps(steward.product, tenant.plan, kind)
+    steps = declared_steps(runtime.product, tenant.plan, kind)
     if not steps:
         return None
     key = f"{kind.value}:{tenant_id}:{cause_event_id}"
     return _open(
         session,
-        steward,
+        runtime,
         key=key,
         tenant_id=tenant_id,
         plan=tenant.plan,
@@ -190,28 +193,30 @@ def open_lifecycle(
     )
 
 
-def enqueue(session: Session, steward: Any, run: Run) -> None:
+def enqueue(session: Session, runtime: Runtime, run: Run) -> None:
     """Start the run's workflow when this transaction commits (and only then)."""
-    steward.bus.client.enqueue_in_transaction(
+    client = runtime.bus.client
+    if client is None:
+        raise ConfigError("provisioning runs need the durable engine (or a DBOS client) here")
+    client.enqueue_in_transaction(
         session.connection(),
         {
             "queue_name": QUEUE,
             "workflow_name": WORKFLOW,
             "workflow_id": run.workflow_id,
-            "app_version": steward.settings.app_version,
+            "app_version": runtime.settings.app_version,
         },
         run.id,
     )
 
 
-def retry(session: Session, steward: Any, run_id: int, actor: str = "admin") -> Run:
+def retry(session: Session, runtime: Runtime, run_id: int, actor: str = "admin") -> Run:
     """A failed run again, from its failed step, as a new workflow ``<key>:retry<n>``."""
-    from steward.audit import service as audit
 
     run = repo.get(session, run_id)
     if run.state is not RunState.FAILED:
         raise Conflict(f"run {run_id} is {run.state.value}; only a failed run can be retried")
-    now = steward.clock.now()
+    now = runtime.clock.now()
     n = run.retries + 1
     workflow_id = f"{run.key}:retry{n}"
     repo.move_run(
@@ -241,18 +246,17 @@ def retry(session: Session, steward: Any, run_id: int, actor: str = "admin") -> 
         "provisioning",
         f"run {run.key} retried from its failed step ({workflow_id})",
     )
-    enqueue(session, steward, run)
+    enqueue(session, runtime, run)
     return run
 
 
-def cancel(session: Session, steward: Any, run_id: int, actor: str = "admin") -> Run:
-    from steward.audit import service as audit
+def cancel(session: Session, runtime: Runtime, run_id: int, actor: str = "admin") -> Run:
 
     run = repo.get(session, run_id)
     before = run.state
     if before in (RunState.COMPLETE, RunState.CANCELED):
         raise Conflict(f"run {run_id} is {before.value}; nothing to cancel")
-    now = steward.clock.now()
+    now = runtime.clock.now()
     repo.move_run(
         session,
         run_id,
@@ -275,21 +279,20 @@ def cancel(session: Session, steward: Any, run_id: int, actor: str = "admin") ->
     return run
 
 
-def deprovision(session: Session, steward: Any, tenant_id: str, actor: str = "admin") -> Run:
-    from steward.audit import service as audit
+def deprovision(session: Session, runtime: Runtime, tenant_id: str, actor: str = "admin") -> Run:
 
-    run, new = open_deprovision(session, steward, tenant_id)
+    run, new = open_deprovision(session, runtime, tenant_id)
     if new:
         audit.record(
             session,
-            steward.clock.now(),
+            runtime.clock.now(),
             actor=actor,
             action="provisioning.deprovision",
             target=f"tenant:{tenant_id}",
             before=None,
             after={"run": run.key},
         )
-        enqueue(session, steward, run)
+        enqueue(session, runtime, run)
     return run
 
 

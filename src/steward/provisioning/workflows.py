@@ -8,14 +8,15 @@ import json
 from typing import Any
 
 import structlog
-from dbos import DBOS, SetWorkflowID
+from dbos import DBOS, DBOSClient, SetWorkflowID
 
-from steward.engine import runtime
 from steward.errors import Conflict, NotFound
 from steward.events import repository as events_repo
+from steward.module import Queue, Subscribe
 from steward.provisioning import repository as repo
 from steward.provisioning import runner, service
 from steward.provisioning.models import RunKind, RunState, StepState
+from steward.runtime import Runtime, current
 from steward.tenants import repository as tenants_repo
 from steward.tenants import service as tenants
 
@@ -54,20 +55,20 @@ def _start(opened: list[Any] | None) -> None:
 @DBOS.step(name="steward.provisioning.open_from_event")
 def open_from_event(domain_event_id: int, kind: str) -> list[Any] | None:
     """Open the run the event asks for; None when there is nothing to do (or it exists)."""
-    steward = runtime()
-    with steward.db.transaction() as session:
+    runtime = current()
+    with runtime.db.transaction() as session:
         event = events_repo.get(session, domain_event_id)
         tenant_id = event.tenant_id or ""
         data = json.loads(event.data or "{}")
         run_kind = RunKind(kind)
         if run_kind is RunKind.PROVISION:
             run, new = service.open_provision(
-                session, steward, tenant_id, data.get("plan"), cause_event_id=domain_event_id
+                session, runtime, tenant_id, data.get("plan"), cause_event_id=domain_event_id
             )
         elif run_kind is RunKind.DEPROVISION:
             try:
                 run, new = service.open_deprovision(
-                    session, steward, tenant_id, cause_event_id=domain_event_id
+                    session, runtime, tenant_id, cause_event_id=domain_event_id
                 )
             except (NotFound, Conflict) as exc:
                 log.warning(
@@ -75,7 +76,7 @@ def open_from_event(domain_event_id: int, kind: str) -> list[Any] | None:
                 )
                 return None
         else:
-            opened = service.open_lifecycle(session, steward, tenant_id, run_kind, domain_event_id)
+            opened = service.open_lifecycle(session, runtime, tenant_id, run_kind, domain_event_id)
             if opened is None:
                 return None
             run, new = opened
@@ -123,7 +124,7 @@ def execute(run_id: int) -> str:
                     f"step timed out after {outcome['timeout']:g} s: {outcome['reason']}",
                 )
                 return "failed"
-            recheck = runtime().settings.provisioning_wait_recheck_seconds
+            recheck = current().settings.provisioning_wait_recheck_seconds
             message = DBOS.recv(outcome["topic"], min(remaining, recheck))
             if message is not None:
                 signals[outcome["topic"]] = message
@@ -132,7 +133,7 @@ def execute(run_id: int) -> str:
 
 
 def _await_switch(run_id: int) -> bool:
-    poll = runtime().settings.provisioning_switch_poll_seconds
+    poll = current().settings.provisioning_switch_poll_seconds
     while True:
         DBOS.recv(SWITCH_TOPIC, poll)
         if switch_open(run_id):
@@ -143,14 +144,14 @@ def _await_switch(run_id: int) -> bool:
 
 @DBOS.step(name="steward.provisioning.clock")
 def clock_now() -> float:
-    return float(runtime().clock.now().timestamp())
+    return float(current().clock.now().timestamp())
 
 
 @DBOS.step(name="steward.provisioning.load")
 def load(run_id: int) -> list[tuple[int, bool]] | None:
     """[(position, done)]; moves pending (or a retried, already processing) run to processing."""
-    steward = runtime()
-    with steward.db.transaction() as session:
+    runtime = current()
+    with runtime.db.transaction() as session:
         run = repo.get(session, run_id)
         if run.state in (RunState.CANCELED, RunState.COMPLETE):
             return None
@@ -159,26 +160,26 @@ def load(run_id: int) -> list[tuple[int, bool]] | None:
                 session,
                 run_id,
                 RunState.PROCESSING,
-                steward.clock.now(),
-                started_at=steward.clock.now(),
+                runtime.clock.now(),
+                started_at=runtime.clock.now(),
             )
         return [(r.position, r.state is StepState.DONE) for r in repo.steps(session, run_id)]
 
 
 @DBOS.step(name="steward.provisioning.run_state")
 def run_state(run_id: int) -> str:
-    with runtime().db.read() as session:
+    with current().db.read() as session:
         return repo.get(session, run_id).state.value
 
 
 @DBOS.step(name="steward.provisioning.switch")
 def switch_open(run_id: int) -> bool:
     """The ``provisioning`` kill switch; when off, the run shows it is waiting on it."""
-    steward = runtime()
-    enabled = bool(steward.flags.enabled("provisioning"))
-    with steward.db.transaction() as session:
+    runtime = current()
+    enabled = bool(runtime.flags.enabled("provisioning"))
+    with runtime.db.transaction() as session:
         run = repo.get(session, run_id)
-        now = steward.clock.now()
+        now = runtime.clock.now()
         if not enabled and run.state is RunState.PROCESSING:
             repo.move_run(
                 session,
@@ -197,31 +198,31 @@ def switch_open(run_id: int) -> bool:
 def attempt_step(
     run_id: int, position: int, attempt_no: int, signals: dict[str, Any]
 ) -> dict[str, Any]:
-    return runner.attempt(runtime(), run_id, position, attempt_no, signals)
+    return runner.attempt(current(), run_id, position, attempt_no, signals)
 
 
 @DBOS.step(name="steward.provisioning.finish")
 def finish(run_id: int, state: str, reason: str | None) -> None:
-    steward = runtime()
+    runtime = current()
     to = RunState(state)
-    with steward.db.transaction() as session:
+    with runtime.db.transaction() as session:
         run = repo.get(session, run_id)
         if run.state is to:
             return
-        now = steward.clock.now()
+        now = runtime.clock.now()
         repo.move_run(session, run_id, to, now, reason=reason, finished_at=now, waiting_on=None)
         tenant = tenants_repo.get(session, run.tenant_id)
         message = f"{run.kind.value} run {run.key} {to.value}" + (f": {reason}" if reason else "")
         tenants.note(session, tenant, now, "provisioning", message)
         if to is RunState.FAILED:
-            steward.bus.publish(
+            runtime.bus.publish(
                 session,
                 "provisioning.failed",
                 tenant_id=run.tenant_id,
                 data={"run_id": run.id, "key": run.key, "kind": run.kind.value, "reason": reason},
             )
         elif to is RunState.COMPLETE:
-            steward.bus.publish(
+            runtime.bus.publish(
                 session,
                 f"provisioning.{run.kind.value}_complete",
                 tenant_id=run.tenant_id,
@@ -230,25 +231,24 @@ def finish(run_id: int, state: str, reason: str | None) -> None:
     log.info("provisioning.finished", run_id=run_id, state=state, reason=reason)
 
 
-def notify(steward: Any, topic: str) -> int:
+def notify(runtime: Runtime, topic: str) -> int:
     """Wake the runs waiting on ``topic`` (e.g. ``pool:numbers`` after items were added)."""
-    with steward.db.read() as session:
+    with runtime.db.read() as session:
         targets = [r.workflow_id for r in repo.waiting_on(session, topic)]
     for workflow_id in targets:
-        send(steward, workflow_id, {"topic": topic}, topic)
+        send(runtime, workflow_id, {"topic": topic}, topic)
     return len(targets)
 
 
-def send(steward: Any, workflow_id: str, message: Any, topic: str) -> None:
+def send(runtime: Runtime, workflow_id: str, message: Any, topic: str) -> None:
     """DBOS.send in a process running the engine; the DBOS client elsewhere (the CLI)."""
-    if steward.bus.client is not None:
-        steward.bus.client.send(workflow_id, message, topic)
+    if runtime.bus.client is not None:
+        runtime.bus.client.send(workflow_id, message, topic)
         return
-    from dbos import DBOSClient
 
     client = DBOSClient(
-        system_database_url=steward.settings.database_url,
-        dbos_system_schema=steward.settings.dbos_schema,
+        system_database_url=runtime.settings.database_url,
+        dbos_system_schema=runtime.settings.dbos_schema,
         application_name="steward",
     )
     try:
@@ -257,20 +257,10 @@ def send(steward: Any, workflow_id: str, message: Any, topic: str) -> None:
         client.destroy()
 
 
-def schedules_and_queues(steward: Any) -> None:
-    """Wire provisioning into a Steward container (called from bootstrap)."""
-    settings = steward.settings
-    steward.queues.append(
-        (
-            service.QUEUE,
-            {
-                "worker_concurrency": settings.provisioning_concurrency,
-                "polling_interval_sec": settings.domain_queue_poll_seconds,
-            },
-        )
-    )
-    bus = steward.bus
-    bus.subscribe("tenant.activated", "steward.provisioning.on_activated")
-    bus.subscribe("tenant.suspend_requested", "steward.provisioning.on_suspend_requested")
-    bus.subscribe("tenant.resume_requested", "steward.provisioning.on_resume_requested")
-    bus.subscribe("tenant.delete_requested", "steward.provisioning.on_delete_requested")
+SUBSCRIBERS = (
+    Subscribe("tenant.activated", on_activated),
+    Subscribe("tenant.suspend_requested", on_suspend_requested),
+    Subscribe("tenant.resume_requested", on_resume_requested),
+    Subscribe("tenant.delete_requested", on_delete_requested),
+)
+QUEUES = (Queue(service.QUEUE, lambda s: s.provisioning_concurrency),)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from steward.errors import Conflict, StewardError
+from steward.runtime import Runtime
 from steward.subscriptions import repository as repo
 from steward.subscriptions import trials
 from steward.subscriptions.models import (
@@ -27,7 +28,7 @@ from steward.tenants import service as tenants
 from steward.tenants.models import SERVICE_ON
 
 if TYPE_CHECKING:
-    from steward.bootstrap import Steward
+    pass
 
 log = structlog.get_logger("steward.checkout")
 
@@ -49,13 +50,13 @@ class CheckoutResult:
     trial_refusal: str | None = None
 
 
-def open_checkout(steward: Steward, tenant_id: str, plan_key: str | None) -> CheckoutResult:
-    if not steward.flags.enabled("checkout"):
+def open_checkout(runtime: Runtime, tenant_id: str, plan_key: str | None) -> CheckoutResult:
+    if not runtime.flags.enabled("checkout"):
         raise CheckoutDisabled()
-    plan = steward.product.plan(plan_key)
-    now = steward.clock.now()
+    plan = runtime.product.plan(plan_key)
+    now = runtime.clock.now()
     refusal: str | None = None
-    with steward.db.transaction() as session:
+    with runtime.db.transaction() as session:
         tenant = tenants_repo.get(session, tenant_id, for_update=True)
         if tenant.billing_status in SERVICE_ON:
             raise Conflict(
@@ -64,7 +65,7 @@ def open_checkout(steward: Steward, tenant_id: str, plan_key: str | None) -> Che
             )
         checkout = repo.open_checkout(session, tenant_id, plan.key)
         if checkout is None:
-            refusal = trials.refusal(session, steward.product, tenant) if plan.trial_days else None
+            refusal = trials.refusal(session, runtime.product, tenant) if plan.trial_days else None
             trial_days = 0 if refusal else plan.trial_days
             generation = repo.count_checkouts(session, tenant_id, plan.key) + 1
             repo.reserve_checkout(
@@ -101,8 +102,8 @@ def open_checkout(steward: Steward, tenant_id: str, plan_key: str | None) -> Che
         return CheckoutResult(
             reserved.url, reserved.stripe_session_id, plan.key, reserved.trial_days, reused=True
         )
-    base = steward.settings.public_url.rstrip("/")
-    created = steward.stripe.create_checkout_session(
+    base = runtime.settings.public_url.rstrip("/")
+    created = runtime.stripe.create_checkout_session(
         tenant_id=tenant_id,
         email=email,
         plan_key=plan.key,
@@ -117,7 +118,7 @@ def open_checkout(steward: Steward, tenant_id: str, plan_key: str | None) -> Che
         idempotency_key=reserved.idempotency_key,
         customer_id=customer,
     )
-    with steward.db.transaction() as session:
+    with runtime.db.transaction() as session:
         row = session.get(CheckoutSession, reserved.id, with_for_update=True)
         if row is not None and row.stripe_session_id is None:
             row.stripe_session_id, row.url, row.status = (

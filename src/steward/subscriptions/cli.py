@@ -7,6 +7,9 @@ from typing import Annotated
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from steward.clikit import console, runtime
+from steward.subscriptions import sync
+
 stripe_app = typer.Typer(help="Stripe: catch up on missed webhooks.", no_args_is_help=True)
 
 
@@ -15,11 +18,9 @@ def stripe_sync(
     since: Annotated[str, typer.Option(help="How far back: 3d, 12h, 90m, 30s.")] = "3d",
 ) -> None:
     """List Stripe's events since then and feed every one the inbox lacks through it."""
-    from steward.cli import console, make_steward
-    from steward.subscriptions import sync
 
     window = sync.parse_since(since)
-    steward = make_steward()
+    rt = runtime()
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -32,7 +33,7 @@ def stripe_sync(
         def progress(seen: int, ingested: int) -> None:
             bar.update(task, description=f"{seen:,} events read, {ingested:,} new to the inbox")
 
-        report = sync.catch_up(steward, window, progress)
+        report = sync.catch_up(rt, window, progress)
     console.print(
         f"{report.seen:,} events read; {report.ingested:,} were missing and are now in the inbox"
     )

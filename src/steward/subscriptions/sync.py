@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from steward.errors import InvalidInput
+from steward.inbox.service import Inbox
+from steward.runtime import Runtime
 from steward.subscriptions import repository as repo
 
 if TYPE_CHECKING:
-    from steward.bootstrap import Steward
+    pass
 
 log = structlog.get_logger("steward.sync")
 
@@ -43,43 +45,43 @@ def parse_since(text: str) -> timedelta:
 
 
 def catch_up(
-    steward: Steward,
+    runtime: Runtime,
     since: timedelta | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> SyncReport:
-    now = int(steward.clock.now().timestamp())
+    now = int(runtime.clock.now().timestamp())
     if since is not None:
         start = now - int(since.total_seconds())
     else:
-        with steward.db.read() as session:
+        with runtime.db.read() as session:
             cursor = repo.cursor(session, CURSOR)
         start = (cursor - OVERLAP_SECONDS) if cursor else now - 3 * 86_400
     seen = ingested = 0
     newest = start
     page: list[dict[str, Any]] = []
-    for event in steward.stripe.list_events_since(start, page_size=PAGE):
+    for event in runtime.stripe.list_events_since(start, page_size=PAGE):
         page.append(event)
         newest = max(newest, int(event.get("created") or 0))
         if len(page) == PAGE:
-            ingested += _feed(steward, page)
+            ingested += _feed(runtime, page)
             seen += len(page)
             page = []
             if progress:
                 progress(seen, ingested)
     if page:
-        ingested += _feed(steward, page)
+        ingested += _feed(runtime, page)
         seen += len(page)
         if progress:
             progress(seen, ingested)
-    with steward.db.transaction() as session:
-        repo.set_cursor(session, CURSOR, newest, steward.clock.now())
+    with runtime.db.transaction() as session:
+        repo.set_cursor(session, CURSOR, newest, runtime.clock.now())
     log.info("sync.caught_up", seen=seen, ingested=ingested, since=start, cursor=newest)
     return SyncReport(seen=seen, ingested=ingested, since=start, cursor=newest)
 
 
-def _feed(steward: Steward, events: list[dict[str, Any]]) -> int:
-    missing = steward.inbox.missing("stripe", [str(e["id"]) for e in events])
+def _feed(runtime: Runtime, events: list[dict[str, Any]]) -> int:
+    missing = runtime.service(Inbox).missing("stripe", [str(e["id"]) for e in events])
     batch = [(json.dumps(e).encode(), e) for e in events if e["id"] in missing]
     # Oldest first, as Stripe would have sent them.
     batch.sort(key=lambda item: int(item[1].get("created") or 0))
-    return steward.inbox.ingest_many("stripe", batch) if batch else 0
+    return runtime.service(Inbox).ingest_many("stripe", batch) if batch else 0

@@ -8,9 +8,10 @@ from typing import Any
 
 from dbos import DBOS
 
-from steward.engine import runtime
 from steward.events import repository as events_repo
+from steward.module import Schedule
 from steward.providers.email import EmailMessage
+from steward.runtime import current
 from steward.subscriptions import service, sync
 from steward.tenants import repository as tenants_repo
 
@@ -22,7 +23,7 @@ def catch_up(scheduled_at: datetime, _context: Any) -> None:
 
 @DBOS.step(name="steward.subscriptions.catch_up_step", retries_allowed=True, max_attempts=3)
 def catch_up_step() -> int:
-    return sync.catch_up(runtime()).ingested
+    return sync.catch_up(current()).ingested
 
 
 @DBOS.workflow(name="steward.subscriptions.enforce_grace")
@@ -32,7 +33,7 @@ def enforce_grace(scheduled_at: datetime, _context: Any) -> None:
 
 @DBOS.step(name="steward.subscriptions.enforce_grace_step")
 def enforce_grace_step() -> int:
-    return service.enforce_grace(runtime())
+    return service.enforce_grace(current())
 
 
 @DBOS.workflow(name="steward.subscriptions.drift")
@@ -42,7 +43,7 @@ def drift(scheduled_at: datetime, _context: Any) -> None:
 
 @DBOS.step(name="steward.subscriptions.drift_step")
 def drift_step() -> int:
-    return service.reconcile_drift(runtime())
+    return service.reconcile_drift(current())
 
 
 @DBOS.workflow(name="steward.subscriptions.trial_notice")
@@ -58,8 +59,8 @@ def trial_notice(domain_event_id: int) -> None:
     backoff_rate=2.0,
 )
 def send_trial_notice(domain_event_id: int) -> str:
-    steward = runtime()
-    with steward.db.read() as session:
+    runtime = current()
+    with runtime.db.read() as session:
         event = events_repo.get(session, domain_event_id)
         tenant = tenants_repo.get(session, event.tenant_id or "")
         trial_end = json.loads(event.data).get("trial_end")
@@ -67,25 +68,21 @@ def send_trial_notice(domain_event_id: int) -> str:
     ends = datetime.fromtimestamp(trial_end, UTC).strftime("%d %B %Y") if trial_end else "soon"
     message = EmailMessage(
         to=to,
-        subject=f"Your {steward.product.name} trial ends on {ends}",
+        subject=f"Your {runtime.product.name} trial ends on {ends}",
         text=(
-            f"Hello {name},\n\nYour free trial of {steward.product.name} ({plan}) ends on "
+            f"Hello {name},\n\nYour free trial of {runtime.product.name} ({plan}) ends on "
             f"{ends}. Your card will be charged then unless you cancel before.\n"
         ),
     )
     # The key makes a re-run step send the same Message-ID, which receivers collapse.
-    message_id: str = steward.mailer.send(
+    message_id: str = runtime.mailer.send(
         message, idempotency_key=f"trial-notice-{domain_event_id}"
     )
     return message_id
 
 
-def schedules(settings: Any) -> list[Any]:
-    return [
-        {"schedule_name": "steward.subscriptions.catch_up", "workflow_fn": catch_up,
-         "schedule": settings.stripe_sync_cron},
-        {"schedule_name": "steward.subscriptions.enforce_grace", "workflow_fn": enforce_grace,
-         "schedule": settings.grace_cron},
-        {"schedule_name": "steward.subscriptions.drift", "workflow_fn": drift,
-         "schedule": settings.drift_cron},
-    ]  # fmt: skip
+SCHEDULES = (
+    Schedule("steward.subscriptions.catch_up", catch_up, lambda s: s.stripe_sync_cron),
+    Schedule("steward.subscriptions.enforce_grace", enforce_grace, lambda s: s.grace_cron),
+    Schedule("steward.subscriptions.drift", drift, lambda s: s.drift_cron),
+)

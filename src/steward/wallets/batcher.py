@@ -16,6 +16,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from steward.db import Database
+from steward.kit.clock import Clock
 from steward.wallets import ledger
 from steward.wallets.ledger import Posting
 from steward.wallets.models import EntryKind
@@ -34,7 +36,7 @@ class _Request:
 
 
 class LedgerBatcher:
-    def __init__(self, db: Any, clock: Any, max_batch: int = 256) -> None:
+    def __init__(self, db: Database, clock: Clock, max_batch: int = 256) -> None:
         self.db, self.clock, self.max_batch = db, clock, max_batch
         self._lock = threading.Lock()
         self._queue: list[_Request] = []

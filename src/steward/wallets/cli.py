@@ -5,29 +5,20 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from steward import migrate
+from steward.clikit import console, runtime, started
 from steward.errors import InvalidInput
 from steward.kit.money import format_minor
+from steward.wallets import reconcile_repository, repository, service, views, workflows
 
 wallet_app = typer.Typer(help="Prepaid usage wallets.", no_args_is_help=True)
 reconcile_app = typer.Typer(help="Reconcile usage against the call provider's records.")
-console = Console()
-
-
-def _steward() -> Any:
-    from steward import logging as steward_logging
-    from steward.bootstrap import build
-    from steward.config import Settings
-
-    settings = Settings()
-    steward_logging.configure(settings.log_level, settings.log_json)
-    return build(settings)
 
 
 def _when(value: str, name: str) -> datetime:
@@ -41,10 +32,8 @@ def _when(value: str, name: str) -> datetime:
 @wallet_app.command("show")
 def show(tenant_id: str, entries: int = 20) -> None:
     """A tenant's wallets: balance, debt limit, recent entries."""
-    from steward.wallets import repository, views
-
-    steward = _steward()
-    with steward.db.read() as session:
+    rt = runtime()
+    with rt.db.read() as session:
         items = [
             views.wallet_view(session, w, entries=entries, admin=True)
             for w in repository.tenant_wallets(session, tenant_id)
@@ -83,12 +72,10 @@ def adjust(
     actor: Annotated[str, typer.Option()] = "cli",
 ) -> None:
     """Credit (positive) or debit (negative) a wallet; audited; debits respect the debt limit."""
-    from steward.wallets import service
-
-    steward = _steward()
-    with steward.db.transaction() as session:
+    rt = runtime()
+    with rt.db.transaction() as session:
         posting = service.adjust(
-            steward,
+            rt,
             session,
             tenant_id,
             amount=amount,
@@ -113,17 +100,12 @@ def reconcile(
     run_id: Annotated[str | None, typer.Option(help="resume this run")] = None,
 ) -> None:
     """Bill the provider's calls that Steward missed, once, and print the report."""
-    from steward import migrate
-    from steward.wallets import reconcile_repository, workflows
-
     start, end = _when(window_from, "from"), _when(window_to, "to")
-    steward = _steward()
-    if steward.settings.auto_migrate:
-        migrate.up(steward.db)
-    steward.start("reconcile", workers=0)
-    try:
-        run_id = workflows.open_run(steward, provider, start, end, run_id)
-        handle = workflows.start_run(steward, run_id)
+    if runtime().settings.auto_migrate:
+        migrate.up(runtime().db)
+    with started("reconcile") as rt:
+        run_id = workflows.open_run(rt, provider, start, end, run_id)
+        handle = workflows.start_run(rt, run_id)
         columns = (
             TextColumn("{task.description}"),
             BarColumn(),
@@ -133,15 +115,13 @@ def reconcile(
         with Progress(*columns, console=console, transient=False) as progress:
             task = progress.add_task(f"reconcile {run_id}", total=None)
             while True:
-                with steward.db.read() as session:
+                with rt.db.read() as session:
                     run = reconcile_repository.get(session, run_id)
                 progress.update(task, total=run.total, completed=run.calls_seen)
                 if handle.get_status().status in ("SUCCESS", "ERROR", "CANCELLED"):
                     break
                 time.sleep(0.2)
         report = handle.get_result()
-    finally:
-        steward.stop()
     table = Table(title=f"reconciliation {run_id} ({report['status']})")
     table.add_column("figure")
     table.add_column("value", justify="right")

@@ -8,11 +8,13 @@ from fastapi import APIRouter, Header, Request
 from starlette.concurrency import run_in_threadpool
 
 from steward import metrics
-from steward.api.deps import Admin, CurrentTenant, StewardDep
+from steward.api.deps import Actor, CurrentTenant, RuntimeDep
+from steward.audit import service as audit
 from steward.errors import BadWebhook, NotFound
 from steward.inbox.schemas import WebhookAck
-from steward.inbox.service import parse_event
+from steward.inbox.service import Inbox, parse_event
 from steward.providers.vapi import signing
+from steward.tenants import repository as tenants_repo
 from steward.wallets import meters, monitoring, service, usage, views, workflows
 from steward.wallets import reconcile_repository as runs
 from steward.wallets import repository as repo
@@ -40,12 +42,12 @@ admin = APIRouter(prefix="/admin/api", tags=["admin: wallets"])
 @webhooks.post("/webhooks/vapi", response_model=WebhookAck)
 async def vapi_webhook(
     request: Request,
-    steward: StewardDep,
+    runtime: RuntimeDep,
     x_vapi_signature: Annotated[str | None, Header()] = None,
 ) -> WebhookAck:
     """Verify the HMAC signature, store once, answer; the handler debits after the answer."""
     body = await request.body()
-    settings = steward.settings
+    settings = runtime.settings
     try:
         signing.verify(
             body, x_vapi_signature, settings.vapi_webhook_secret, settings.vapi_webhook_tolerance
@@ -54,14 +56,14 @@ async def vapi_webhook(
     except BadWebhook as exc:
         metrics.EVENTS_REJECTED.labels(source="vapi", code=exc.code).inc()
         raise
-    result = await run_in_threadpool(steward.inbox.ingest, "vapi", body, payload)
+    result = await run_in_threadpool(runtime.service(Inbox).ingest, "vapi", body, payload)
     return WebhookAck(received=True, duplicate=result.duplicate)
 
 
 # -- tenant API -----------------------------------------------------------------------------------
 @tenant_api.get("/wallet", response_model=WalletOut)
-def my_wallet(steward: StewardDep, claims: CurrentTenant, currency: str | None = None) -> WalletOut:
-    with steward.db.read() as session:
+def my_wallet(runtime: RuntimeDep, claims: CurrentTenant, currency: str | None = None) -> WalletOut:
+    with runtime.db.read() as session:
         wallets = repo.tenant_wallets(session, claims.tenant_id)
         chosen = [w for w in wallets if currency is None or w.currency == currency.lower()]
         if not chosen:
@@ -71,15 +73,15 @@ def my_wallet(steward: StewardDep, claims: CurrentTenant, currency: str | None =
 
 @tenant_api.post("/usage", response_model=UsageOut, responses={402: {"description": "refused"}})
 def post_usage(
-    body: UsageIn, steward: StewardDep, authorization: Annotated[str | None, Header()] = None
+    body: UsageIn, runtime: RuntimeDep, authorization: Annotated[str | None, Header()] = None
 ) -> UsageOut:
     """Report usage with the tenant's API key (``Authorization: Bearer swk_...``)."""
     scheme, _, key = (authorization or "").partition(" ")
-    meter = meters.meter(steward.product, body.meter)
-    with steward.db.transaction() as session:
+    meter = meters.meter(runtime.product, body.meter)
+    with runtime.db.transaction() as session:
         tenant_id = service.tenant_for_api_key(session, key if scheme.lower() == "bearer" else "")
         result = usage.record(
-            steward,
+            runtime,
             session,
             tenant_id=tenant_id,
             meter=meter,
@@ -104,19 +106,19 @@ def post_usage(
 
 # -- admin API ------------------------------------------------------------------------------------
 @admin.get("/wallets/{tenant_id}", response_model=WalletsOut)
-def tenant_wallets(tenant_id: str, steward: StewardDep, _admin: Admin) -> WalletsOut:
-    with steward.db.read() as session:
+def tenant_wallets(tenant_id: str, runtime: RuntimeDep, _admin: Actor) -> WalletsOut:
+    with runtime.db.read() as session:
         wallets = repo.tenant_wallets(session, tenant_id)
         items = [views.wallet_view(session, w, entries=50, admin=True) for w in wallets]
     return WalletsOut(tenant_id=tenant_id, wallets=items)
 
 
 @admin.post("/wallets/{tenant_id}/adjust", response_model=PostingOut)
-def adjust(tenant_id: str, body: AdjustIn, steward: StewardDep, actor: Admin) -> PostingOut:
+def adjust(tenant_id: str, body: AdjustIn, runtime: RuntimeDep, actor: Actor) -> PostingOut:
     """A signed, audited adjustment; a debit past the debt limit is refused (402), stored."""
-    with steward.db.transaction() as session:
+    with runtime.db.transaction() as session:
         posting = service.adjust(
-            steward,
+            runtime,
             session,
             tenant_id,
             amount=body.amount,
@@ -141,12 +143,11 @@ def adjust(tenant_id: str, body: AdjustIn, steward: StewardDep, actor: Admin) ->
 
 @admin.put("/wallets/{tenant_id}/auto-recharge", response_model=WalletOut)
 def auto_recharge(
-    tenant_id: str, body: AutoRechargeIn, steward: StewardDep, actor: Admin
+    tenant_id: str, body: AutoRechargeIn, runtime: RuntimeDep, actor: Actor
 ) -> WalletOut:
-    from steward.audit import service as audit
 
-    with steward.db.transaction() as session:
-        wallet = service.wallet_for(steward, session, tenant_id, body.currency)
+    with runtime.db.transaction() as session:
+        wallet = service.wallet_for(runtime, session, tenant_id, body.currency)
         before = {"threshold": wallet.recharge_threshold, "amount": wallet.recharge_amount}
         wallet.recharge_threshold, wallet.recharge_amount = body.threshold, body.amount
         if body.stripe_customer_id:
@@ -155,7 +156,7 @@ def auto_recharge(
             wallet.stripe_payment_method = body.stripe_payment_method
         audit.record(
             session,
-            steward.clock.now(),
+            runtime.clock.now(),
             actor=actor,
             action="wallet.auto_recharge",
             target=f"wallet:{wallet.id}",
@@ -167,16 +168,15 @@ def auto_recharge(
 
 
 @admin.post("/wallets/{tenant_id}/topup", response_model=TopUpOut)
-def top_up(tenant_id: str, body: TopUpIn, steward: StewardDep, _admin: Admin) -> TopUpOut:
+def top_up(tenant_id: str, body: TopUpIn, runtime: RuntimeDep, _admin: Actor) -> TopUpOut:
     """Open a Stripe checkout (mode=payment); its paid webhook credits the wallet, once."""
-    from steward.tenants import repository as tenants_repo
 
-    with steward.db.transaction() as session:
-        wallet = service.wallet_for(steward, session, tenant_id, body.currency)
+    with runtime.db.transaction() as session:
+        wallet = service.wallet_for(runtime, session, tenant_id, body.currency)
         email = tenants_repo.get(session, tenant_id).email
         wallet_id, customer = wallet.id, wallet.stripe_customer_id
-    base = steward.settings.public_url.rstrip("/")
-    session_ = steward.stripe.create_topup_checkout(
+    base = runtime.settings.public_url.rstrip("/")
+    session_ = runtime.stripe.create_topup_checkout(
         wallet_id=wallet_id,
         tenant_id=tenant_id,
         amount=body.amount,
@@ -191,26 +191,26 @@ def top_up(tenant_id: str, body: TopUpIn, steward: StewardDep, _admin: Admin) ->
 
 
 @admin.post("/tenants/{tenant_id}/api-keys", response_model=ApiKeyOut, status_code=201)
-def new_api_key(tenant_id: str, steward: StewardDep, actor: Admin) -> ApiKeyOut:
-    with steward.db.transaction() as session:
-        issued = service.issue_api_key(steward, session, tenant_id, actor)
+def new_api_key(tenant_id: str, runtime: RuntimeDep, actor: Actor) -> ApiKeyOut:
+    with runtime.db.transaction() as session:
+        issued = service.issue_api_key(runtime, session, tenant_id, actor)
     return ApiKeyOut(id=issued.id, tenant_id=issued.tenant_id, key=issued.key)
 
 
 @admin.post("/reconciliations", response_model=RunOut, status_code=202)
-def start_reconciliation(body: RunIn, steward: StewardDep, _admin: Admin) -> RunOut:
-    run_id = workflows.open_run(steward, body.provider, body.window_from, body.window_to)
-    workflows.start_run(steward, run_id)
-    return get_reconciliation(run_id, steward, _admin)
+def start_reconciliation(body: RunIn, runtime: RuntimeDep, _admin: Actor) -> RunOut:
+    run_id = workflows.open_run(runtime, body.provider, body.window_from, body.window_to)
+    workflows.start_run(runtime, run_id)
+    return get_reconciliation(run_id, runtime, _admin)
 
 
 @admin.get("/reconciliations/{run_id}", response_model=RunOut)
-def get_reconciliation(run_id: str, steward: StewardDep, _admin: Admin) -> RunOut:
-    with steward.db.read() as session:
+def get_reconciliation(run_id: str, runtime: RuntimeDep, _admin: Actor) -> RunOut:
+    with runtime.db.read() as session:
         return RunOut.model_validate(runs.get(session, run_id))
 
 
 @admin.get("/billing/figures")
-def billing_figures(steward: StewardDep, _admin: Admin) -> dict[str, Any]:
+def billing_figures(runtime: RuntimeDep, _admin: Actor) -> dict[str, Any]:
     """Billing success rate and reconciliation gap rate, for the cockpit."""
-    return dict(monitoring.figures(steward).__dict__)
+    return dict(monitoring.figures(runtime).__dict__)

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from prometheus_client import Counter, Gauge
 
 from steward.events import repository as events_repo
+from steward.runtime import Runtime
 from steward.wallets import recharge_repository, reconcile_repository
 
 if TYPE_CHECKING:
@@ -47,9 +48,9 @@ class Figures:
     gap_rate: float | None
 
 
-def figures(steward: Any) -> Figures:
-    since = steward.clock.now() - WINDOW
-    with steward.db.read() as session:
+def figures(runtime: Runtime) -> Figures:
+    since = runtime.clock.now() - WINDOW
+    with runtime.db.read() as session:
         outcomes = recharge_repository.outcomes_since(session, since)
         seen, missed = reconcile_repository.totals_since(session, since - timedelta(days=6))
     ok, bad = outcomes.get("succeeded", 0), outcomes.get("declined", 0)
@@ -63,21 +64,21 @@ def figures(steward: Any) -> Figures:
     )
 
 
-def check(steward: Any) -> Figures:
+def check(runtime: Runtime) -> Figures:
     """Refresh the gauges; publish LOW when the success rate is under the configured minimum."""
-    fig = figures(steward)
+    fig = figures(runtime)
     if fig.success_rate is not None:
         SUCCESS_RATE.set(fig.success_rate)
     if fig.gap_rate is not None:
         GAP_RATE.set(fig.gap_rate)
     decided = fig.charges_succeeded + fig.charges_declined
-    minimum = steward.settings.billing_success_rate_min
+    minimum = runtime.settings.billing_success_rate_min
     if fig.success_rate is None or decided < MIN_SAMPLE or fig.success_rate >= minimum:
         return fig
-    now = steward.clock.now()
-    with steward.db.transaction() as session:
+    now = runtime.clock.now()
+    with runtime.db.transaction() as session:
         if not events_repo.recent(session, types=[LOW], since=now - timedelta(hours=1), limit=1):
-            steward.bus.publish(session, LOW, data={**fig.__dict__, "minimum": minimum})
+            runtime.bus.publish(session, LOW, data={**fig.__dict__, "minimum": minimum})
     return fig
 
 

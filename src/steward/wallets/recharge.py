@@ -17,6 +17,7 @@ import structlog
 from sqlalchemy.orm import Session
 
 from steward.errors import IllegalTransition
+from steward.runtime import Runtime
 from steward.wallets import recharge_repository as repo
 from steward.wallets.models import Recharge, RechargeStatus
 
@@ -25,18 +26,18 @@ REQUESTED = "wallet.recharge_requested"
 WORKFLOW = "steward.wallets.recharge"
 
 
-def maybe_start(steward: Any, session: Session, wallet_id: str) -> int | None:
+def maybe_start(runtime: Runtime, session: Session, wallet_id: str) -> int | None:
     """Open a recharge attempt if this wallet needs one; returns its id."""
-    now: datetime = steward.clock.now()
+    now: datetime = runtime.clock.now()
     opened = repo.open_if_idle(session, wallet_id, now)
     if opened is None:
         return None
     seq, amount = opened
-    settings = steward.settings
+    settings = runtime.settings
     day = now.replace(hour=0, minute=0, second=0, microsecond=0)
     month = day.replace(day=1)
     reason = ""
-    if not steward.flags.enabled("auto_recharge"):
+    if not runtime.flags.enabled("auto_recharge"):
         reason = "kill switch auto_recharge is off"
     elif repo.count_since(session, wallet_id, day) >= settings.recharge_max_per_day:
         reason = f"daily cap of {settings.recharge_max_per_day} recharges reached"
@@ -57,58 +58,58 @@ def maybe_start(steward: Any, session: Session, wallet_id: str) -> int | None:
     )
     if reason:
         # Skipped: back off like a decline so every later debit does not open another row.
-        repo.close(session, wallet_id, declined=True, backoff=_backoff(steward), now=now)
+        repo.close(session, wallet_id, declined=True, backoff=_backoff(runtime), now=now)
         log.info("wallet.recharge_skipped", wallet_id=wallet_id, seq=seq, reason=reason)
         return None
-    steward.bus.publish(
+    runtime.bus.publish(
         session, REQUESTED, data={"recharge_id": attempt.id, "wallet_id": wallet_id}
     )
     return attempt.id
 
 
-def _backoff(steward: Any) -> timedelta:
-    return timedelta(seconds=steward.settings.recharge_backoff_seconds)
+def _backoff(runtime: Runtime) -> timedelta:
+    return timedelta(seconds=runtime.settings.recharge_backoff_seconds)
 
 
-def mark_charging(steward: Any, session: Session, recharge_id: int, pi_id: str | None) -> None:
+def mark_charging(runtime: Runtime, session: Session, recharge_id: int, pi_id: str | None) -> None:
     # IllegalTransition: the webhook was faster, the attempt already succeeded or declined.
     with contextlib.suppress(IllegalTransition):
         repo.transition(
             session,
             recharge_id,
             RechargeStatus.CHARGING,
-            steward.clock.now(),
+            runtime.clock.now(),
             payment_intent_id=pi_id,
         )
 
 
 def _finish(
-    steward: Any, session: Session, recharge_id: int, status: RechargeStatus, **values: Any
+    runtime: Runtime, session: Session, recharge_id: int, status: RechargeStatus, **values: Any
 ) -> bool:
     """End an attempt and free the wallet for the next one; False when it had already ended
     (a duplicate or late webhook)."""
     attempt = repo.get(session, recharge_id)
     try:
-        repo.transition(session, recharge_id, status, steward.clock.now(), **values)
+        repo.transition(session, recharge_id, status, runtime.clock.now(), **values)
     except IllegalTransition:
         return False
     repo.close(
         session,
         attempt.wallet_id,
         declined=status is not RechargeStatus.SUCCEEDED,
-        backoff=_backoff(steward),
-        now=steward.clock.now(),
+        backoff=_backoff(runtime),
+        now=runtime.clock.now(),
     )
     return True
 
 
-def succeeded(steward: Any, session: Session, recharge_id: int, pi_id: str) -> bool:
-    return _finish(steward, session, recharge_id, RechargeStatus.SUCCEEDED, payment_intent_id=pi_id)
+def succeeded(runtime: Runtime, session: Session, recharge_id: int, pi_id: str) -> bool:
+    return _finish(runtime, session, recharge_id, RechargeStatus.SUCCEEDED, payment_intent_id=pi_id)
 
 
-def declined(steward: Any, session: Session, recharge_id: int, reason: str) -> bool:
-    return _finish(steward, session, recharge_id, RechargeStatus.DECLINED, reason=reason)
+def declined(runtime: Runtime, session: Session, recharge_id: int, reason: str) -> bool:
+    return _finish(runtime, session, recharge_id, RechargeStatus.DECLINED, reason=reason)
 
 
-def skipped(steward: Any, session: Session, recharge_id: int, reason: str) -> None:
-    _finish(steward, session, recharge_id, RechargeStatus.SKIPPED, reason=reason)
+def skipped(runtime: Runtime, session: Session, recharge_id: int, reason: str) -> None:
+    _finish(runtime, session, recharge_id, RechargeStatus.SKIPPED, reason=reason)

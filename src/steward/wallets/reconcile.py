@@ -17,7 +17,7 @@ from typing import Any
 
 import structlog
 
-from steward.providers.vapi import VapiClient
+from steward.runtime import Runtime
 from steward.tenants import repository as tenants_repo
 from steward.wallets import meters, usage
 from steward.wallets import reconcile_repository as repo
@@ -64,28 +64,21 @@ class Report:
         return self.newly_billed / self.calls_seen if self.calls_seen else 0.0
 
 
-def client(steward: Any) -> VapiClient:
-    found = steward.extras.get("vapi")
-    if not isinstance(found, VapiClient):
-        raise RuntimeError("the vapi client is not wired (steward.wallets.wiring.install)")
-    return found
-
-
-def process_page(steward: Any, run_id: str) -> bool:
+def process_page(runtime: Runtime, run_id: str) -> bool:
     """Reconcile the page at the run's cursor; True when the window is exhausted."""
-    with steward.db.read() as session:
+    with runtime.db.read() as session:
         run = repo.get(session, run_id)
         if run.status is not RunStatus.RUNNING or run.cursor == "":
             return True
         cursor, start, end = run.cursor, run.window_from, run.window_to
-    page = client(steward).list_calls(
-        start, end, limit=steward.settings.reconcile_page_size, cursor=cursor
+    page = runtime.vapi.list_calls(
+        start, end, limit=runtime.settings.reconcile_page_size, cursor=cursor
     )
-    with steward.db.transaction() as session:
+    with runtime.db.transaction() as session:
         run = repo.get(session, run_id, for_update=True)
         if run.cursor != cursor:
             return False  # this page was committed before a crash; carry on from the new cursor
-        add, sample = _match(steward, session, page.calls), json.loads(run.unpriced_sample)
+        add, sample = _match(runtime, session, page.calls), json.loads(run.unpriced_sample)
         sample.extend(add.pop("sample")[: SAMPLE - len(sample)])
         repo.advance(
             session,
@@ -98,14 +91,14 @@ def process_page(steward: Any, run_id: str) -> bool:
     return page.next_cursor is None
 
 
-def _match(steward: Any, session: Any, calls: list[dict[str, Any]]) -> dict[str, Any]:
+def _match(runtime: Runtime, session: Any, calls: list[dict[str, Any]]) -> dict[str, Any]:
     counts: dict[str, Any] = dict.fromkeys(repo.COUNTERS, 0)
     counts["calls_seen"] = len(calls)
     unpriced: list[dict[str, str]] = []
     by_meter: dict[str, list[tuple[dict[str, Any], Any]]] = {}
     for call in calls:
         meta = call.get("metadata") or {}
-        meter = meters.call_meter(steward.product, meta.get("meter"))
+        meter = meters.call_meter(runtime.product, meta.get("meter"))
         reason = None
         if call.get("status") != "ended" or not isinstance(call.get("durationSeconds"), int):
             reason = "not ended or no duration"
@@ -129,7 +122,7 @@ def _match(steward: Any, session: Any, calls: list[dict[str, Any]]) -> dict[str,
                 unpriced.append({"id": call["id"], "reason": f"unknown tenant {tenant_id}"})
                 continue
             result = usage.record(
-                steward,
+                runtime,
                 session,
                 tenant_id=tenant_id,
                 meter=meter,
@@ -157,16 +150,16 @@ def _when(value: Any) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-def finish(steward: Any, run_id: str, error: str | None = None) -> Report:
-    with steward.db.transaction() as session:
+def finish(runtime: Runtime, run_id: str, error: str | None = None) -> Report:
+    with runtime.db.transaction() as session:
         run = repo.get(session, run_id, for_update=True)
         if run.status is RunStatus.RUNNING:
             target = RunStatus.FAILED if error else RunStatus.COMPLETED
-            repo.finish(session, run_id, target, steward.clock.now(), error)
+            repo.finish(session, run_id, target, runtime.clock.now(), error)
             session.refresh(run)
             report = Report.of(run)
             if report.newly_billed or report.unpriced:
-                steward.bus.publish(
+                runtime.bus.publish(
                     session,
                     GAP,
                     data={

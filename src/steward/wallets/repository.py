@@ -166,17 +166,6 @@ def recent_entries(session: Session, wallet_id: str, limit: int = 20) -> list[Wa
     return list(rows)
 
 
-def ledger_sum(session: Session, wallet_id: str) -> int:
-    return int(
-        session.execute(
-            sa.select(sa.func.coalesce(sa.func.sum(E.c.amount), 0)).where(
-                E.c.wallet_id == wallet_id
-            )
-        ).scalar_one()
-    )
-
-
-# -- usage -------------------------------------------------------------------------------------
 def insert_usage_if_new(session: Session, values: dict[str, Any]) -> int | None:
     table = cast(sa.Table, UsageRecord.__table__)
     stmt = (

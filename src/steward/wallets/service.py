@@ -6,13 +6,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from steward.audit import service as audit
 from steward.kit import money
 from steward.kit.ids import new_id
+from steward.runtime import Runtime
 from steward.tenants import repository as tenants_repo
 from steward.wallets import ledger, recharge
 from steward.wallets import repository as repo
@@ -21,7 +21,7 @@ from steward.wallets.ledger import Posting
 from steward.wallets.models import ApiKey, EntryKind, Wallet
 
 
-def wallet_for(steward: Any, session: Session, tenant_id: str, currency: str) -> Wallet:
+def wallet_for(runtime: Runtime, session: Session, tenant_id: str, currency: str) -> Wallet:
     """The tenant's wallet in ``currency``, opened on first use with the default debt limit."""
     found = repo.find_wallet(session, tenant_id, currency.lower())
     if found is not None:
@@ -32,13 +32,13 @@ def wallet_for(steward: Any, session: Session, tenant_id: str, currency: str) ->
         new_id("wal"),
         tenant_id,
         money.currency(currency),
-        steward.settings.wallet_default_debt_limit,
-        steward.clock.now(),
+        runtime.settings.wallet_default_debt_limit,
+        runtime.clock.now(),
     )
 
 
 def debit(
-    steward: Any,
+    runtime: Runtime,
     session: Session,
     wallet: Wallet,
     *,
@@ -55,7 +55,7 @@ def debit(
         kind=kind,
         amount=-amount,
         key=key,
-        now=steward.clock.now(),
+        now=runtime.clock.now(),
         description=description,
     )
     if (
@@ -64,12 +64,12 @@ def debit(
         and wallet.recharge_threshold is not None
         and posting.balance < wallet.recharge_threshold
     ):
-        recharge.maybe_start(steward, session, wallet.id)
+        recharge.maybe_start(runtime, session, wallet.id)
     return posting
 
 
 def credit(
-    steward: Any,
+    runtime: Runtime,
     session: Session,
     wallet_id: str,
     *,
@@ -84,13 +84,13 @@ def credit(
         kind=kind,
         amount=amount,
         key=key,
-        now=steward.clock.now(),
+        now=runtime.clock.now(),
         description=description,
     )
 
 
 def adjust(
-    steward: Any,
+    runtime: Runtime,
     session: Session,
     tenant_id: str,
     *,
@@ -102,7 +102,7 @@ def adjust(
     kind: EntryKind = EntryKind.ADJUSTMENT,
 ) -> Posting:
     """An operator's signed adjustment (a debit still respects the debt limit), audited."""
-    wallet = wallet_for(steward, session, tenant_id, currency)
+    wallet = wallet_for(runtime, session, tenant_id, currency)
     before = {"balance": wallet.balance}
     posting = ledger.post(
         session,
@@ -110,13 +110,13 @@ def adjust(
         kind=kind,
         amount=amount,
         key=f"adjust:{key}",
-        now=steward.clock.now(),
+        now=runtime.clock.now(),
         description=reason,
     )
     if not posting.replayed:
         audit.record(
             session,
-            steward.clock.now(),
+            runtime.clock.now(),
             actor=actor,
             action=f"wallet.{kind.value}",
             target=f"wallet:{wallet.id}",
@@ -143,7 +143,7 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def issue_api_key(steward: Any, session: Session, tenant_id: str, actor: str) -> IssuedKey:
+def issue_api_key(runtime: Runtime, session: Session, tenant_id: str, actor: str) -> IssuedKey:
     tenants_repo.get(session, tenant_id)
     key = "swk_" + secrets.token_urlsafe(32)
     row = repo.add_api_key(
@@ -153,12 +153,12 @@ def issue_api_key(steward: Any, session: Session, tenant_id: str, actor: str) ->
             tenant_id=tenant_id,
             key_hash=_hash(key),
             prefix=key[:10],
-            created_at=steward.clock.now(),
+            created_at=runtime.clock.now(),
         ),
     )
     audit.record(
         session,
-        steward.clock.now(),
+        runtime.clock.now(),
         actor=actor,
         action="api_key.issue",
         target=f"tenant:{tenant_id}",

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import structlog
 from sqlalchemy.orm import Session
 
 from steward.product import Meter
+from steward.runtime import Runtime
 from steward.wallets import ledger, service
 from steward.wallets import repository as repo
 from steward.wallets.ledger import Posting
@@ -30,7 +30,7 @@ class UsageResult:
 
 
 def record(
-    steward: Any,
+    runtime: Runtime,
     session: Session,
     *,
     tenant_id: str,
@@ -41,7 +41,7 @@ def record(
     occurred_at: datetime | None = None,
     cause_event_id: int | None = None,
 ) -> UsageResult:
-    wallet = service.wallet_for(steward, session, tenant_id, meter.currency)
+    wallet = service.wallet_for(runtime, session, tenant_id, meter.currency)
     amount = meter.price(quantity)
     usage_id = repo.insert_usage_if_new(
         session,
@@ -55,7 +55,7 @@ def record(
             "source": source,
             "status": UsageStatus.PAID.value,
             "occurred_at": occurred_at,
-            "created_at": steward.clock.now(),
+            "created_at": runtime.clock.now(),
         },
     )
     key = f"usage:{meter.key}:{external_id}"
@@ -69,13 +69,13 @@ def record(
                 kind=EntryKind.USAGE,
                 amount=-found.amount,
                 key=key,
-                now=steward.clock.now(),
+                now=runtime.clock.now(),
             )
         return UsageResult(found.id, found.status, found.amount, True, replay)
     if amount == 0:
         return UsageResult(usage_id, UsageStatus.PAID, 0, False, None)
     posting = service.debit(
-        steward,
+        runtime,
         session,
         wallet,
         amount=amount,
@@ -86,7 +86,7 @@ def record(
     repo.settle_usage(session, usage_id, status, posting.entry_id)
     if posting.refused:
         refusal = posting.refusal()
-        steward.bus.publish(
+        runtime.bus.publish(
             session,
             "wallet.debit_refused",
             tenant_id=tenant_id,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from sqlalchemy.orm import Session
 
 from steward.kit.money import format_minor
 from steward.wallets import recharge_repository, repository
@@ -11,7 +11,7 @@ from steward.wallets.schemas import EntryOut, RechargeOut, WalletOut
 
 
 def wallet_view(
-    session: Any, wallet: Wallet, *, entries: int = 20, admin: bool = False
+    session: Session, wallet: Wallet, *, entries: int = 20, admin: bool = False
 ) -> WalletOut:
     unpaid, unpaid_amount = repository.unpaid_usage(session, wallet.tenant_id)
     return WalletOut(

@@ -9,9 +9,11 @@ from typing import Any
 
 from dbos import DBOS, SetWorkflowID
 
-from steward.engine import runtime
+from steward.errors import InvalidInput
 from steward.events import repository as events_repo
 from steward.kit.ids import new_id
+from steward.module import Schedule
+from steward.runtime import Runtime, current
 from steward.wallets import monitoring, recharge, reconcile
 from steward.wallets import recharge_repository as recharges
 from steward.wallets import reconcile_repository as runs
@@ -27,7 +29,7 @@ def recharge_workflow(domain_event_id: int) -> str:
 
 @DBOS.step(name="steward.wallets.recharge_id")
 def recharge_id_step(domain_event_id: int) -> int:
-    with runtime().db.read() as session:
+    with current().db.read() as session:
         return int(json.loads(events_repo.get(session, domain_event_id).data)["recharge_id"])
 
 
@@ -40,17 +42,17 @@ def recharge_id_step(domain_event_id: int) -> int:
 )
 def charge_step(recharge_id: int) -> str:
     """Charge once: the attempt's idempotency key makes a re-run of this step a replay."""
-    steward = runtime()
-    with steward.db.transaction() as session:
+    runtime = current()
+    with runtime.db.transaction() as session:
         attempt = recharges.get(session, recharge_id)
         if attempt.status is not RechargeStatus.PENDING:
             return attempt.status.value
-        if not steward.flags.enabled("auto_recharge"):
-            recharge.skipped(steward, session, recharge_id, "kill switch auto_recharge is off")
+        if not runtime.flags.enabled("auto_recharge"):
+            recharge.skipped(runtime, session, recharge_id, "kill switch auto_recharge is off")
             return RechargeStatus.SKIPPED.value
         wallet = wallets_repo.get_wallet(session, attempt.wallet_id)
         if not wallet.stripe_customer_id or not wallet.stripe_payment_method:
-            recharge.skipped(steward, session, recharge_id, "no saved card")
+            recharge.skipped(runtime, session, recharge_id, "no saved card")
             return RechargeStatus.SKIPPED.value
         customer, method, currency = (
             wallet.stripe_customer_id,
@@ -59,7 +61,7 @@ def charge_step(recharge_id: int) -> str:
         )
         amount, key, wallet_id = attempt.amount, attempt.idempotency_key, wallet.id
     monitoring.CHARGES.labels(outcome="attempted").inc()
-    result = steward.stripe.charge_saved_card(
+    result = runtime.stripe.charge_saved_card(
         amount=amount,
         currency=currency,
         customer_id=customer,
@@ -67,13 +69,13 @@ def charge_step(recharge_id: int) -> str:
         metadata={"wallet_id": wallet_id, "recharge_id": str(recharge_id)},
         idempotency_key=key,
     )
-    with steward.db.transaction() as session:
+    with runtime.db.transaction() as session:
         if result["declined"]:
             monitoring.CHARGES.labels(outcome="declined").inc()
-            recharge.declined(steward, session, recharge_id, f"declined: {result['message']}")
+            recharge.declined(runtime, session, recharge_id, f"declined: {result['message']}")
             return RechargeStatus.DECLINED.value
         monitoring.CHARGES.labels(outcome="succeeded").inc()
-        recharge.mark_charging(steward, session, recharge_id, result["id"])
+        recharge.mark_charging(runtime, session, recharge_id, result["id"])
     return RechargeStatus.CHARGING.value
 
 
@@ -101,34 +103,30 @@ def reconcile_workflow(run_id: str) -> dict[str, Any]:
     backoff_rate=2.0,
 )
 def page_step(run_id: str) -> bool:
-    return reconcile.process_page(runtime(), run_id)
+    return reconcile.process_page(current(), run_id)
 
 
 @DBOS.step(name="steward.wallets.reconcile_finish")
 def finish_step(run_id: str, error: str | None) -> dict[str, Any]:
-    return dict(reconcile.finish(runtime(), run_id, error).__dict__)
+    return dict(reconcile.finish(current(), run_id, error).__dict__)
 
 
 def open_run(
-    steward: Any, provider: str, start: datetime, end: datetime, run_id: str | None = None
+    runtime: Runtime, provider: str, start: datetime, end: datetime, run_id: str | None = None
 ) -> str:
     if provider != "vapi":
-        from steward.errors import InvalidInput
-
         raise InvalidInput(
             f"provider: unknown provider {provider!r}; known: vapi", field="provider"
         )
     if end <= start:
-        from steward.errors import InvalidInput
-
         raise InvalidInput("to: must be after from", field="to")
     run_id = run_id or new_id("rec")
-    with steward.db.transaction() as session:
-        runs.open_run(session, run_id, provider, start, end, steward.clock.now())
+    with runtime.db.transaction() as session:
+        runs.open_run(session, run_id, provider, start, end, runtime.clock.now())
     return run_id
 
 
-def start_run(steward: Any, run_id: str) -> Any:
+def start_run(runtime: Runtime, run_id: str) -> Any:
     """Start (or re-attach to) the run's workflow; the workflow id is the run id."""
     with SetWorkflowID(run_id):
         return DBOS.start_workflow(reconcile_workflow, run_id)
@@ -145,7 +143,7 @@ def reconcile_daily(scheduled_at: datetime, _context: Any) -> None:
 
 @DBOS.step(name="steward.wallets.reconcile_daily_open")
 def daily_open_step(start: datetime, end: datetime) -> str:
-    return open_run(runtime(), "vapi", start, end, f"rec_vapi_{start:%Y%m%d}")
+    return open_run(current(), "vapi", start, end, f"rec_vapi_{start:%Y%m%d}")
 
 
 # -- monitoring -----------------------------------------------------------------------------------
@@ -156,19 +154,10 @@ def billing_monitor(scheduled_at: datetime, _context: Any) -> None:
 
 @DBOS.step(name="steward.wallets.billing_monitor_step")
 def billing_monitor_step() -> None:
-    monitoring.check(runtime())
+    monitoring.check(current())
 
 
-def schedules(settings: Any) -> list[Any]:
-    return [
-        {
-            "schedule_name": "steward.wallets.reconcile_daily",
-            "workflow_fn": reconcile_daily,
-            "schedule": settings.reconcile_cron,
-        },
-        {
-            "schedule_name": "steward.wallets.billing_monitor",
-            "workflow_fn": billing_monitor,
-            "schedule": settings.billing_monitor_cron,
-        },
-    ]
+SCHEDULES = (
+    Schedule("steward.wallets.reconcile_daily", reconcile_daily, lambda s: s.reconcile_cron),
+    Schedule("steward.wallets.billing_monitor", billing_monitor, lambda s: s.billing_monitor_cron),
+)

@@ -4,6 +4,7 @@ collapsing repeats of one Message-ID, and a page that shows them (mounted at /sa
 from __future__ import annotations
 
 import html
+import socket
 import threading
 from dataclasses import dataclass
 from email import message_from_bytes, policy
@@ -93,7 +94,6 @@ class MailSink:
 
 
 def _free_port(host: str) -> int:
-    import socket
 
     with socket.socket() as s:
         s.bind((host, 0))

@@ -87,7 +87,7 @@ class StripeGateway:
             raise ProviderError(f"stripe: cannot retrieve {subscription_id}: {exc}") from exc
         return sub.to_dict()
 
-    # -- subscriptions lifecycle (issue 3) -------------------------------------------------------
+    # -- subscriptions lifecycle -------------------------------------------------------
     def cancel_subscription(self, subscription_id: str, idempotency_key: str) -> dict[str, Any]:
         try:
             sub = self.client.v1.subscriptions.cancel(
@@ -134,7 +134,7 @@ class StripeGateway:
                 return
             starting_after = page.data[-1].id
 
-    # -- wallets (issue 6): top-ups and off-session recharges ----------------------------------
+    # -- wallets: top-ups and off-session recharges ----------------------------------
     def create_topup_checkout(
         self,
         *,

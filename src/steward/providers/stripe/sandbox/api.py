@@ -19,7 +19,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qsl
 
-import stripe
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -27,6 +26,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from stripe.params import CustomerCreateParams, EventListParams
 from stripe.params.checkout import SessionCreateParams
 
+from steward.providers.stripe.sandbox.params import known as _known
+from steward.providers.stripe.sandbox.payments import install as install_payments
 from steward.providers.stripe.sandbox.state import (
     API_VERSION,
     JSON,
@@ -54,13 +55,6 @@ _NO_KEY = (
     "header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See "
     "https://stripe.com/docs/api#authentication for details."
 )
-
-
-def _known(params_type: Any) -> frozenset[str]:
-    """The parameters Stripe accepts, read from the SDK's own TypedDicts."""
-    keys = cast(Any, params_type).__required_keys__ | cast(Any, params_type).__optional_keys__
-    options = cast(Any, stripe.RequestOptions)
-    return frozenset[str](keys - options.__required_keys__ - options.__optional_keys__)
 
 
 EXPAND_ONLY = frozenset({"expand"})
@@ -302,7 +296,6 @@ def build_app(sandbox: StripeSandbox) -> FastAPI:
     from steward.providers.stripe.sandbox.lifecycle import install
 
     install(app, sandbox, call, base_url)
-    from steward.providers.stripe.sandbox.payments import install as install_payments
 
-    install_payments(app, sandbox, call)  # PaymentIntents (wallets, issue 6)
+    install_payments(app, sandbox, call)
     return app

@@ -17,7 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from stripe.params import PaymentIntentCreateParams
 
-from steward.providers.stripe.sandbox.api import _known
+from steward.providers.stripe.sandbox.params import known
 from steward.providers.stripe.sandbox.state import (
     JSON,
     SandboxError,
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 Call = Callable[[Request, Callable[[JSON, JSON], JSON], frozenset[str]], Awaitable[Response]]
 DECLINING_CARDS = {"pm_card_chargeDeclined", "pm_card_visa_chargeDeclined"}
-_PARAMS = _known(PaymentIntentCreateParams)
+_PARAMS = known(PaymentIntentCreateParams)
 
 
 class Payments:

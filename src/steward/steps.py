@@ -19,9 +19,32 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
+from steward.config import Settings
+from steward.db import Database
 from steward.errors import ConfigError, StewardError
+from steward.events.bus import DomainEventBus
+from steward.flags.service import Flags
+from steward.kit.clock import Clock
+from steward.providers.email import SmtpMailer
+
+
+class StepRuntime(Protocol):
+    """What a step may use of the running Steward (``steward.runtime.Runtime`` is one)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def db(self) -> Database: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def bus(self) -> DomainEventBus: ...
+    @property
+    def flags(self) -> Flags: ...
+    @property
+    def mailer(self) -> SmtpMailer: ...
 
 
 class PermanentStepError(StewardError):
@@ -73,7 +96,7 @@ class StepContext:
     outputs: Mapping[str, Any]  # earlier steps' outputs, by step name
     signals: Mapping[str, Any]  # messages received for Wait topics
     dry_run: bool
-    steward: Any  # the running Steward (settings, db, mailer, bus, flags, ...)
+    runtime: StepRuntime
     output: dict[str, Any] = field(default_factory=dict)  # the step's own output (for undo)
 
 
@@ -90,7 +113,7 @@ class Step:
     retry: Retry = Retry()
     describe: str = ""  # what the step does, recorded instead of running it in a dry run
     touches_outside: bool = True  # False: safe to run for real in a dry run (local only)
-    when: Callable[[Any], bool] | None = None  # given the Steward: False skips the step
+    when: Callable[[StepRuntime], bool] | None = None  # False skips the step
 
     def __post_init__(self) -> None:
         if not self.name or len(self.name) > 100:

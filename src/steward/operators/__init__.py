@@ -1,0 +1,1 @@
+"""Operators: the people who run Steward, their passwords and their cockpit sessions."""

@@ -1,0 +1,67 @@
+"""The providers' sandboxes, served by Steward itself when ``STEWARD_SANDBOX`` is on: protocol
+peers that the real clients reach with only their base URL changed (``/sandbox/<provider>``),
+and a mail sink that catches what Steward sends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+
+from steward.config import Settings
+from steward.providers.email import MailSink
+from steward.providers.panel import PanelSandbox
+from steward.providers.stripe.sandbox import StripeSandbox
+from steward.providers.vapi.sandbox import VapiSandbox
+
+
+@dataclass
+class Sandboxes:
+    stripe: StripeSandbox | None = None
+    mail: MailSink | None = None
+    panel: PanelSandbox | None = None
+    vapi: VapiSandbox | None = None
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> Sandboxes:
+        if not settings.sandbox:
+            return cls()
+        base = settings.public_url.rstrip("/")
+        return cls(
+            stripe=StripeSandbox(
+                webhook_url=f"{base}/webhooks/stripe", webhook_secret=settings.webhook_secrets[0]
+            ),
+            mail=None if settings.smtp_url else MailSink(port=settings.sandbox_smtp_port),
+            panel=PanelSandbox(
+                f"{base}/webhooks/panel",
+                settings.panel_webhook_secret,
+                settings.sandbox_panel_delay_seconds,
+            ),
+            vapi=VapiSandbox(
+                webhook_url=f"{base}/webhooks/vapi",
+                webhook_secret=settings.vapi_webhook_secret,
+                api_key=settings.vapi_api_key,
+            ),
+        )
+
+    def mount(self, app: FastAPI) -> None:
+        if self.stripe is not None:
+            app.mount("/sandbox/stripe", self.stripe.app)
+        if self.mail is not None:
+            app.include_router(self.mail.router, prefix="/sandbox/mail")
+        if self.panel is not None:
+            app.mount("/sandbox/panel", self.panel.app)
+        if self.vapi is not None:
+            app.mount("/sandbox/vapi", self.vapi.app)
+
+    def start(self) -> None:
+        if self.stripe is not None:
+            self.stripe.start()
+        if self.mail is not None:
+            self.mail.start()
+
+    def stop(self) -> None:
+        if self.stripe is not None:
+            self.stripe.stop()
+        if self.mail is not None:
+            self.mail.stop()
