@@ -18,6 +18,7 @@ from steward.providers.twilio import (
     OPTED_OUT,
     MemoryLedger,
     MessageStatus,
+    MessageStatusUpdate,
     RecipientOptedOut,
     SendInDoubt,
     TwilioGateway,
@@ -25,6 +26,7 @@ from steward.providers.twilio import (
     TwilioUnavailable,
     may_replace,
     parse_call_status,
+    parse_message_status,
     parse_sms,
     parse_status,
     parse_voice,
@@ -146,7 +148,7 @@ def test_a_handset_texts_a_number_and_the_post_is_signed(p: Peer) -> None:
     callback = p.receiver.url("reply")
     p.receiver.twiml = f'<Response><Message statusCallback="{callback}">Noted</Message></Response>'
     p.sandbox.text(HANDSET, number, "Tomorrow 9am?")
-    statuses = [parse_status(h.form) for h in p.receiver.wait(3, "reply")]
+    statuses = [parse_message_status(h.form) for h in p.receiver.wait(3, "reply")]
     assert [s.status for s in statuses] == ["queued", "sent", "delivered"]
     assert p.gateway.fetch_message(statuses[0].message_sid).body == "Noted"
 
@@ -158,9 +160,10 @@ def test_status_callbacks_arrive_in_order(p: Peer) -> None:
     )
     hooks = p.receiver.wait(3, "msg")
     assert all(h.valid for h in hooks)
-    updates = [parse_status(h.form) for h in hooks]
+    updates = [parse_status(h.form) for h in hooks]  # told apart by their own fields
+    assert all(isinstance(u, MessageStatusUpdate) for u in updates)
     assert [u.status for u in updates] == ["queued", "sent", "delivered"]
-    assert {u.message_sid for u in updates} == {sent.sid}
+    assert {parse_message_status(h.form).message_sid for h in hooks} == {sent.sid}
 
 
 def test_reordered_callbacks_and_the_rank_keeps_the_newest(p: Peer) -> None:
@@ -349,7 +352,7 @@ def test_messaging_service_and_unreachable_handset(p: Peer) -> None:
         service,
     )
     hooks = p.receiver.wait(3, "msg")
-    last = parse_status(hooks[-1].form)
+    last = parse_message_status(hooks[-1].form)
     assert (last.status, last.error_code, last.from_number) == ("undelivered", 30003, number)
     got = p.gateway.fetch_message(sent.sid)
     assert (got.status, got.error_code, got.from_number) == ("undelivered", 30003, number)
