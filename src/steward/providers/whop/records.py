@@ -39,9 +39,10 @@ class Membership:
     updated_at: datetime | None
 
     @property
-    def grants_access(self) -> bool:
-        """Whop grants access while active or trialing; past_due is the grace period."""
-        return self.status in ("active", "trialing", "past_due", "completed")
+    def ended(self) -> bool:
+        """Canceled or expired: no access. (Access while ``past_due``, the grace period after a
+        failed payment, follows the company's past-due access setting.)"""
+        return self.status in ("canceled", "expired")
 
 
 @dataclass(frozen=True)

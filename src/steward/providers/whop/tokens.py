@@ -86,7 +86,9 @@ class UserTokenVerifier:
         if header.get("alg") != TOKEN_ALGORITHM:
             raise UserTokenAlgorithmRefused(f"whop user token: alg {header.get('alg')!r}")
         kid = header.get("kid")
-        candidates = [k for k in self._keys if k.key_id == kid] if kid else self._keys
+        # a key published without a kid (Whop's earlier single key) stands for any kid
+        named = [k for k in self._keys if kid and k.key_id == kid]
+        candidates = named or [k for k in self._keys if not kid or k.key_id is None]
         if not candidates:
             raise UserTokenUnknownKey(f"whop user token: no configured key {kid!r}")
         failure: WhopUserTokenError | None = None
