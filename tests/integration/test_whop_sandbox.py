@@ -194,7 +194,7 @@ def test_unknown_membership_and_bad_key_are_whop_errors(peer: Peer) -> None:
     with pytest.raises(WhopError) as missing:
         peer.gateway.retrieve_membership("mem_doesnotexist00")
     assert missing.value.status == 404 and missing.value.error_type == "not_found"
-    assert "mem_doesnotexist00" in missing.value.message
+    assert missing.value.whop_message == "Membership mem_doesnotexist00 was not found"
     created = member(peer)
     intruder = WhopGateway("apik_wrong", peer.api, max_retries=0)
     with intruder, pytest.raises(WhopError) as refused:

@@ -32,8 +32,10 @@ class WhopError(ProviderError):
         error_type: str | None = None,
         error_code: str | None = None,
         request: str = "",
+        whop_message: str = "",
     ) -> None:
         self.status = status  # None: no answer (connection error, timeout)
+        self.whop_message = whop_message  # Whop's own words, without our prefix
         self.error_type = error_type
         self.error_code = error_code
         self.request = request

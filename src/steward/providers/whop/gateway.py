@@ -214,6 +214,7 @@ def _api_error(what: str, status: int | None, body: object) -> WhopError:
         error_type=kind if isinstance(kind, str) else None,
         error_code=code if isinstance(code, str) else None,
         request=what,
+        whop_message=message,
     )
 
 
