@@ -27,8 +27,12 @@ def _module_name(path: Path) -> str:
     return ".".join(parts)
 
 
-def _runtime_imports(tree: ast.Module, name: str, is_package: bool) -> Iterator[str]:
-    """Imported module names, leaving out ``if TYPE_CHECKING:`` blocks (type-only)."""
+def _runtime_imports(
+    tree: ast.Module, name: str, is_package: bool, modules: set[str]
+) -> Iterator[str]:
+    """Imported module names, leaving out ``if TYPE_CHECKING:`` blocks (type-only). ``from pkg
+    import sub`` names the submodule, as ``import pkg.sub`` does; ``from pkg import name`` the
+    package."""
     skip: set[int] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
@@ -44,8 +48,9 @@ def _runtime_imports(tree: ast.Module, name: str, is_package: bool) -> Iterator[
             if node.level:
                 anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join([*anchor, base] if base else anchor)
-            yield base
-            yield from (f"{base}.{a.name}" for a in node.names)
+            for alias in node.names:
+                sub = f"{base}.{alias.name}"
+                yield sub if sub in modules else base
 
 
 def import_graph() -> dict[str, set[str]]:
@@ -53,7 +58,7 @@ def import_graph() -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {}
     for name, path in files.items():
         tree = ast.parse(path.read_text())
-        targets = _runtime_imports(tree, name, path.name == "__init__.py")
+        targets = _runtime_imports(tree, name, path.name == "__init__.py", set(files))
         graph[name] = {t for t in targets if t in files and t != name}
     return graph
 
