@@ -138,6 +138,10 @@ class Settings(BaseSettings):
                         f"{variable} is missing or a placeholder; set a real secret to run in "
                         "production mode"
                     )
+        if len(self.admin_token) < 32:
+            raise ConfigError(
+                "STEWARD_ADMIN_TOKEN must be at least 32 characters in production mode"
+            )
         if self.sandbox:
             raise ConfigError("STEWARD_SANDBOX must be false in production mode")
 
