@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 from steward.config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = Path(os.environ.get("STEWARD_FIXTURES", ROOT.parent / "shared" / "fixtures"))
+FIXTURES = ROOT / "tests" / "fixtures"  # our own recorded payloads: tests/fixtures/README.md
 PG_URL = os.environ.get("STEWARD_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SECRET = "whsec_test_secret_one"
 OLD_SECRET = "whsec_test_secret_zero"
@@ -212,8 +212,8 @@ def event(
 def checkout_completed(
     tenant_id: str | None, *, created: int | None = None, **changes: Any
 ) -> dict[str, Any]:
-    """The recorded pay-rails checkout session, pointed at a tenant."""
-    obj = recorded_object("pay-rails/checkout.session.completed.json")
+    """The sandbox's recorded checkout session, pointed at a tenant."""
+    obj = recorded_object("checkout/checkout.session.completed.json")
     obj["client_reference_id"] = tenant_id
     obj.update(changes)
     return event("checkout.session.completed", obj, created=created)
@@ -222,6 +222,6 @@ def checkout_completed(
 def subscription_event(
     type: str, *, status: str, sub_id: str, customer: str, tenant_id: str, created: int
 ) -> dict[str, Any]:
-    obj = recorded_object("pay-rails/subscription.updated.json")
+    obj = recorded_object("checkout/customer.subscription.created.json")
     obj.update(id=sub_id, customer=customer, status=status, metadata={"tenant_id": tenant_id})
     return event(type, obj, created=created)
