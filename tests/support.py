@@ -136,6 +136,7 @@ def settings_for(url: str, dbos_schema: str, port: int = 0, **overrides: Any) ->
         "stripe_webhook_secrets": f"{SECRET},{OLD_SECRET}",
         "public_url": f"http://127.0.0.1:{port}",
         "inbox_poll_seconds": 0.05,
+        "dbos_notification_poll_seconds": 0.05,  # a server stops within one poll
         "retry_base_seconds": 0.05,
         "retry_max_seconds": 0.2,
         "log_level": "WARNING",

@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     executor_heartbeat_seconds: float = Field(default=5.0, gt=0)
     executor_stale_seconds: float = Field(default=30.0, gt=0)  # then another process takes over
     dbos_schema: str = "dbos"  # PostgreSQL schema of the durable engine's tables
+    # How often DBOS's notification listener polls (a process's shutdown waits for one poll).
+    dbos_notification_poll_seconds: float = Field(default=1.0, ge=0.001, le=60)
     # kid:secret pairs, comma-separated; the first signs, all verify
     stripe_sync_cron: str = "0 */10 * * * *"  # catch-up of missed Stripe events (6-field cron)
     grace_cron: str = "30 */10 * * * *"  # suspend tenants past due beyond the grace period
