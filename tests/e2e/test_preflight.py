@@ -8,6 +8,10 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 import stripe
+from examples.givrwrld import preflight as givrwrld
+from examples.jobrun import preflight as jobrun
+from examples.syston import preflight as syston
+from examples.voxanne import preflight as voxanne
 from typer.testing import CliRunner
 
 from steward import migrate
@@ -56,7 +60,8 @@ def test_each_check_broken_on_purpose_fails_with_its_fix(db: tuple[str, str]) ->
             "journey.purchase",
         )
         healthy = _results(probe, *ids)
-        assert all(r.ok for r in healthy.values()), [(r.id, r.evidence) for r in healthy.values() if not r.ok]
+        failed = [(r.id, r.evidence) for r in healthy.values() if not r.ok]
+        assert not failed, failed
         assert "hard-deleted" in healthy["journey.purchase"].evidence
 
         # A kill switch off.
@@ -71,6 +76,8 @@ def test_each_check_broken_on_purpose_fails_with_its_fix(db: tuple[str, str]) ->
         client = stripe.StripeClient(
             "sk_test_x", base_addresses={"api": server.base_url + "/sandbox/stripe"}
         )
+        prices = client.v1.prices.list({"limit": 100, "currency": "gbp"}).data
+        assert prices and all(p.object == "price" and p.currency == "gbp" for p in prices)
         for endpoint in client.v1.webhook_endpoints.list().data:
             client.v1.webhook_endpoints.delete(endpoint.id)
         needed = server.runtime.service(runner.stripe_checks.Inbox).registry.types("stripe")
@@ -110,6 +117,18 @@ def test_each_check_broken_on_purpose_fails_with_its_fix(db: tuple[str, str]) ->
             _probe(server, environment="production"),
         )
         assert not report.ok and report.results[0].severity.value == "required"
+
+        # The examples' own checks, against the same server (the demo product).
+        own = (*jobrun.CHECKS, *givrwrld.CHECKS, *voxanne.CHECKS, *syston.CHECKS)
+        found = {r.id: r for r in runner.run(own, probe).results}
+        assert not found["jobrun.number_pool"].ok and "pool add" in found["jobrun.number_pool"].fix
+        assert not found["jobrun.founder_sms"].ok
+        assert found["givrwrld.tenant_api_token"].ok, found["givrwrld.tenant_api_token"]
+        hook_test = found["voxanne.test_webhook"]
+        assert "200 in" in hook_test.evidence and "then ignored" in hook_test.evidence, hook_test
+        assert found["voxanne.retry_policy"].ok
+        assert found["syston.success_rate"].ok and found["syston.p95_time"].ok
+        assert found["syston.not_dry_run"].ok
 
 
 def test_a_migration_behind_fails_and_the_cli_exits_1(db: tuple[str, str]) -> None:

@@ -2,8 +2,9 @@
 API), pay (the Stripe sandbox's checkout page), be activated and provisioned, cancel (tenant API),
 have the subscription end (the sandbox's Stripe API), be deprovisioned, and be hard-deleted.
 
-It pays only where a sandbox takes the payment, so it is required in development and advisory
-in production. Whatever step fails, the customer is cleaned up as far as it can be."""
+It pays only where a sandbox takes the payment, so it runs in development (required there) and
+reports itself not run in production (advisory). Whatever step fails, the customer is cleaned up
+as far as it can be."""
 
 from __future__ import annotations
 
@@ -148,6 +149,13 @@ class Journey:
 
 
 def journey(probe: Probe) -> Finding:
+    if probe.environment == "production":
+        # A live checkout needs a real card: no tenant, no session is made where none can pay.
+        return Finding(
+            False,
+            "not run in production: no sandbox takes the payment",
+            "run it against staging: --environment development --target https://staging…",
+        )
     with probe.http() as http:
         trip = Journey(probe, http)
         try:
