@@ -26,6 +26,7 @@ from steward.inbox.worker import InboxWorkers
 from steward.kit.clock import Clock
 from steward.module import Module, On, Queue, Schedule, Subscribe
 from steward.ops.module import MODULE as OPS
+from steward.preflight.module import MODULE as PREFLIGHT
 from steward.product import Product, load_product
 from steward.providers.email import SmtpMailer
 from steward.providers.stripe.gateway import StripeGateway
@@ -49,6 +50,7 @@ MODULES: tuple[Module, ...] = (
     WALLETS,
     ALERTS,
     COCKPIT,
+    PREFLIGHT,
 )
 
 

@@ -16,6 +16,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from steward.checks import Check
 from steward.errors import ConfigError, InvalidInput
 from steward.flags.service import FlagSpec
 from steward.steps import Step
@@ -92,6 +93,8 @@ class Product:
     alert_rules: list[Rule] = field(default_factory=list)
     # Hard-delete checks (steward.cockpit.delete.DeleteCheck): all must pass to delete a tenant.
     delete_checks: list[DeleteCheck] = field(default_factory=list)
+    # Launch checks of the product's own (steward.checks.Check), run by ``steward preflight``.
+    preflight: tuple[Check, ...] = ()
 
     def __post_init__(self) -> None:
         keys = [p.key for p in self.plans]
