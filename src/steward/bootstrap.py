@@ -110,9 +110,7 @@ def runtime_for(settings: Settings, clock: Clock, product: Product) -> Runtime:
         mailer=SmtpMailer(smtp_url, settings.email_from),
         stripe=StripeGateway(settings.stripe_api_key, api_base),
         vapi=VapiClient(vapi_base or "https://api.vapi.ai", settings.vapi_api_key),
-        twilio=TwilioGateway(
-            settings.twilio_account_sid, settings.twilio_auth_token, twilio_base
-        ),
+        twilio=TwilioGateway(settings.twilio_account_sid, settings.twilio_auth_token, twilio_base),
         tokens=TenantTokens(
             settings.tenant_token_keys,
             algorithm=settings.tenant_token_algorithm,

@@ -4,6 +4,8 @@ signature is refused with 403 and stores nothing; calls and their statuses are s
 
 from __future__ import annotations
 
+import json
+
 from steward.providers.twilio import sign
 from steward.providers.twilio.sandbox import ACCOUNT_SID, AUTH_TOKEN
 from tests.e2e.messaging_helpers import (
@@ -16,7 +18,7 @@ from tests.e2e.messaging_helpers import (
     twilio,
     wait,
 )
-from tests.support import Server
+from tests.support import ADMIN, Server
 
 __all__ = ["clean_faults", "server"]
 
@@ -44,6 +46,11 @@ def test_a_text_is_stored_once_and_listed_by_source(server: Server) -> None:
     assert len(stored) == 1
     assert (stored[0]["type"], stored[0]["deliveries"]) == ("sms.received", 3)
     assert not [e for e in events(server, source="stripe") if e["external_id"] == sid]
+    detail = server.http.get(f"/admin/api/events/{stored[0]['id']}", headers=ADMIN).json()
+    payload = json.loads(detail["payload"])
+    assert (payload["id"], payload["keyword"], payload["form"]["Body"]) == (
+        sid, None, "Hi, is this JobRun?"
+    )  # fmt: skip
     recorded = messages(server, phone)
     assert [(m["direction"], m["twilio_sid"], m["status"]) for m in recorded] == [
         ("in", sid, "received")
@@ -82,5 +89,9 @@ def test_a_call_and_its_statuses_are_stored_under_their_ids(server: Server) -> N
     want = {sid: "call.received", **{f"{sid}:{s}": "call.status"
                                      for s in ("ringing", "in-progress", "completed")}}  # fmt: skip
     wait(lambda: want.keys() <= {e["external_id"] for e in events(server, source="twilio")})
-    got = {e["external_id"]: e["type"] for e in events(server, source="twilio") if sid in e["external_id"]}
+    got = {
+        e["external_id"]: e["type"]
+        for e in events(server, source="twilio")
+        if sid in e["external_id"]
+    }
     assert got == want

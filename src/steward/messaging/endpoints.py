@@ -40,10 +40,10 @@ def list_messages(
 def get_message(message_id: str, runtime: RuntimeDep, _admin: Actor) -> MessageDetail:
     with runtime.db.read() as session:
         message = repo.get(session, message_id)
-        history = [TransitionOut.model_validate(t) for t in repo.transitions_of(session, message_id)]
-        return MessageDetail(
-            **MessageOut.model_validate(message).model_dump(), transitions=history
-        )
+        history = [
+            TransitionOut.model_validate(t) for t in repo.transitions_of(session, message_id)
+        ]
+        return MessageDetail(**MessageOut.model_validate(message).model_dump(), transitions=history)
 
 
 @admin.post(

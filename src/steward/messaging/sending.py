@@ -7,6 +7,7 @@ have the text) is resolved by looking at Twilio's recent messages, never by send
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 
 import structlog
@@ -72,13 +73,12 @@ def send(runtime: Runtime, message_id: str) -> str:
         log.warning("messaging.rejected", message_id=message_id, to=mask_phone(to), error=str(exc))
         return Status.FAILED.value
     with runtime.db.transaction() as session:
-        try:
+        # IllegalTransition: a status callback got there first, with a later status.
+        with contextlib.suppress(IllegalTransition):
             repo.transition(
                 session, message_id, Status(sent.status.value), runtime.clock.now(),
                 f"send: twilio answered {sent.sid}",
             )  # fmt: skip
-        except IllegalTransition:
-            pass  # a status callback got there first with a later status
         return repo.get(session, message_id).status
 
 

@@ -59,9 +59,7 @@ def upgrade() -> None:
         sa.Column("cause", sa.String(200), nullable=False),
         sa.Column("at", UTCDateTime(), nullable=False),
     )
-    op.create_index(
-        "ix_message_transitions_message", "message_transitions", ["message_id", "id"]
-    )
+    op.create_index("ix_message_transitions_message", "message_transitions", ["message_id", "id"])
     op.create_table(
         "sms_opt_outs",
         sa.Column("phone", sa.String(32), primary_key=True),
