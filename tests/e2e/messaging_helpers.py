@@ -24,10 +24,13 @@ def handset() -> str:
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """One server per module and database; a module may set SERVER_SETTINGS."""
+    overrides = getattr(request.module, "SERVER_SETTINGS", {})
     with database(request.param, tmp_path_factory.mktemp("messaging")) as db:
         settings = settings_for(
-            *db, port=free_port(), twilio_from_number=NUMBER, domain_queue_poll_seconds=0.05
-        )
+            *db, port=free_port(), twilio_from_number=NUMBER, domain_queue_poll_seconds=0.05,
+            **overrides,
+        )  # fmt: skip
         with Server(settings) as srv:
             yield srv
 

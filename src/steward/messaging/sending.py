@@ -35,6 +35,17 @@ def status_callback(runtime: Runtime) -> str:
     return runtime.settings.public_url.rstrip("/") + "/webhooks/twilio/status"
 
 
+def send_now(runtime: Runtime, *, to: str, body: str, purpose: str, key: str) -> str:
+    """Record and send in this process, for a caller that is itself a retried durable step (an
+    alert's delivery attempt) or has no engine (the CLI); at most once per ``key`` all the same.
+    Returns the message's status after the attempt."""
+    with runtime.db.transaction() as session:
+        message, _ = service.record_sms(
+            session, runtime, to=to, body=body, purpose=purpose, key=key
+        )
+    return send(runtime, message.id)
+
+
 def send(runtime: Runtime, message_id: str) -> str:
     """Send the message unless it already was; returns its status after the attempt."""
     with runtime.db.transaction() as session:

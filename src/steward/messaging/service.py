@@ -83,6 +83,30 @@ def send_sms(
 ) -> OutboundMessage:
     """Record the text and publish its send, in the caller's transaction. ``key`` says what the
     text is for (``"welcome:ten_42"``): the same key again returns the same message, unsent."""
+    message, new = record_sms(
+        session, runtime, to=to, body=body, purpose=purpose, key=key,
+        tenant_id=tenant_id, from_number=from_number,
+    )  # fmt: skip
+    if new:
+        runtime.bus.publish(
+            session, SEND_REQUESTED, tenant_id=tenant_id, data={"message_id": message.id}
+        )
+    return message
+
+
+def record_sms(
+    session: Session,
+    runtime: Runtime,
+    *,
+    to: str,
+    body: str,
+    purpose: str,
+    key: str,
+    tenant_id: str | None = None,
+    from_number: str | None = None,
+) -> tuple[OutboundMessage, bool]:
+    """The pending message under ``key`` (recorded now unless it exists), and whether it is new;
+    ``send_sms`` without the send: for a caller that sends it itself (``sending.send_now``)."""
     if not body.strip() or len(body) > MAX_BODY:
         raise InvalidInput(f"body: 1 to {MAX_BODY} characters", field="body")
     if not 0 < len(purpose) <= 64:
@@ -97,7 +121,7 @@ def send_sms(
     if existing is not None:
         if existing.to_number != to or existing.body_hash != body_hash(body):
             raise Conflict(f"key: {key!r} already sent another text", field="key")
-        return _view(existing)
+        return _view(existing), False
     if repo.is_opted_out(session, to):
         raise RecipientOptedOut(
             f"{mask_phone(to)} texted STOP; nothing is sent until they text START", key=key
@@ -121,10 +145,7 @@ def send_sms(
         ),
         cause=f"send_sms: {purpose}",
     )
-    runtime.bus.publish(
-        session, SEND_REQUESTED, tenant_id=tenant_id, data={"message_id": message.id}
-    )
-    return _view(message)
+    return _view(message), True
 
 
 def messages_for(session: Session, tenant_id: str) -> list[Message]:
