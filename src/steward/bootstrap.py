@@ -27,6 +27,7 @@ from steward.kit.clock import Clock
 from steward.messaging.module import MODULE as MESSAGING
 from steward.module import Module, On, Queue, Schedule, Subscribe
 from steward.ops.module import MODULE as OPS
+from steward.pools.module import MODULE as POOLS
 from steward.product import Product, load_product
 from steward.providers.email import SmtpMailer
 from steward.providers.stripe.gateway import StripeGateway
@@ -49,6 +50,7 @@ MODULES: tuple[Module, ...] = (
     MESSAGING,
     SUBSCRIPTIONS,
     PROVISIONING,
+    POOLS,
     WALLETS,
     ALERTS,
     COCKPIT,

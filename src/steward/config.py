@@ -110,6 +110,11 @@ class Settings(BaseSettings):
     # Client addresses (comma-separated, or "*") whose X-Forwarded-Proto/Host are believed when
     # rebuilding the URL Twilio signed; used only while public_url is left at its default.
     trusted_proxies: str = ""
+    # Buying numbers for pools that fall below their watermark (opt-in; kill switch
+    # number_purchases): which pools hold Twilio numbers, and how many may be bought a day.
+    pool_purchases: bool = False
+    pool_purchase_pools: str = "numbers"  # comma-separated pool names
+    pool_purchase_max_per_day: int = Field(default=5, ge=0)  # per pool, UTC day
 
     @field_validator("database_url")
     @classmethod
