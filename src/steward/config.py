@@ -144,11 +144,12 @@ class Settings(BaseSettings):
             # Their webhooks are always mounted: a well-known secret would let anyone forge them.
             "STEWARD_VAPI_WEBHOOK_SECRET": [self.vapi_webhook_secret],
             "STEWARD_PANEL_WEBHOOK_SECRET": [self.panel_webhook_secret],
-            "STEWARD_TWILIO_ACCOUNT_SID": [self.twilio_account_sid],
-            "STEWARD_TWILIO_AUTH_TOKEN": [self.twilio_auth_token],
             "STEWARD_TENANT_TOKEN_KEYS": [
                 k.partition(":")[2] for k in self.tenant_token_keys.split(",")
             ],
+            # The sandbox's account: its well-known token would let anyone sign Twilio webhooks.
+            "STEWARD_TWILIO_ACCOUNT_SID": [self.twilio_account_sid],
+            "STEWARD_TWILIO_AUTH_TOKEN": [self.twilio_auth_token],
         }
         for variable, values in checks.items():
             for value in values:
