@@ -4,8 +4,11 @@ while Twilio was failing); statuses end at the newest whatever order their callb
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
+from steward.alerts import repository as alerts_repo
 from steward.messaging import workflows
 from tests.e2e.messaging_helpers import (
     api_sends,
@@ -18,7 +21,7 @@ from tests.e2e.messaging_helpers import (
     twilio,
     wait,
 )
-from tests.support import Server
+from tests.support import ADMIN, Server
 
 __all__ = ["clean_faults", "server"]
 
@@ -83,3 +86,28 @@ def test_an_unreachable_handset_ends_undelivered_with_its_error(server: Server) 
     r = send(server, phone, f"unreachable:{phone}")
     wait(lambda: status_of(server, r.json()["id"]) == "undelivered")
     assert message(server, r.json()["id"])["error_code"] == 30003
+
+
+def test_twilio_down_past_every_retry_alerts_and_a_retry_sends_once(server: Server) -> None:
+    phone = handset()
+    sandbox = twilio(server)
+    sandbox.faults.fail_next = 100  # every API call fails: the send and each look at Twilio
+    r = send(server, phone, f"down:{phone}")
+    message_id = r.json()["id"]
+    wait(lambda: any(a.rule == "sms_not_sent" and a.resource_id == f"message:{message_id}"
+                     for a in open_alerts(server)), 60)  # fmt: skip
+    assert status_of(server, message_id) == "claimed"  # in doubt: not marked sent or failed
+    sandbox.faults.fail_next = 0
+    assert api_sends(server, phone) == []
+    retried = server.http.post(f"/admin/api/messaging/messages/{message_id}/retry", headers=ADMIN)
+    assert retried.status_code == 202, retried.text
+    wait(lambda: status_of(server, message_id) == "delivered")
+    assert len(api_sends(server, phone)) == 1
+    again = server.http.post(f"/admin/api/messaging/messages/{message_id}/retry", headers=ADMIN)
+    assert again.status_code == 409
+
+
+def open_alerts(server: Server) -> list[Any]:
+    with server.runtime.db.read() as s:
+        rows, _ = alerts_repo.search(s, alerts_repo.AlertFilter(None, None, None, None, None))
+        return list(rows)

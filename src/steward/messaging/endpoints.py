@@ -66,6 +66,23 @@ def send_message(body: SendIn, runtime: RuntimeDep, actor: Actor) -> MessageOut:
         return MessageOut.model_validate(repo.get(session, sent.id))
 
 
+@admin.post(
+    "/messages/{message_id}/retry",
+    response_model=MessageOut,
+    status_code=202,
+    responses={409: {"description": "the message was sent or ended already"}},
+)
+def retry_message(message_id: str, runtime: RuntimeDep, actor: Actor) -> MessageOut:
+    """Send again a text that is pending or in doubt (Twilio is checked first: never twice)."""
+    with runtime.db.transaction() as session:
+        service.retry(session, runtime, message_id)
+        audit.record(
+            session, runtime.clock.now(), actor=actor, action="message.retry",
+            target=f"message:{message_id}",
+        )  # fmt: skip
+        return MessageOut.model_validate(repo.get(session, message_id))
+
+
 @admin.get("/opt-outs/{phone}", response_model=OptOutOut)
 def opt_out_state(phone: str, runtime: RuntimeDep, _admin: Actor) -> OptOutOut:
     number = service.normalise(phone, runtime.product.default_region)

@@ -28,6 +28,7 @@ from steward.providers.twilio import (
 from steward.runtime import Runtime
 
 log = structlog.get_logger("steward.messaging")
+SEND_FAILED = "message.send_failed"
 LOOK_BACK = timedelta(minutes=2)  # clocks differ: Twilio's date_created against our claim
 
 
@@ -100,6 +101,24 @@ def _fail(runtime: Runtime, session: Session, message_id: str, exc: TwilioReject
         f"send: twilio refused ({exc.twilio_code})",
         error_code=exc.twilio_code, error=str(exc)[:500],
     )  # fmt: skip
+
+
+def give_up(runtime: Runtime, message_id: str, error: str) -> str:
+    """The send could not be completed: tell the operator (an alert rule listens), except for
+    an alert's own text, whose failure the alert delivery log already shows."""
+    with runtime.db.transaction() as session:
+        message = repo.get(session, message_id)
+        log.error("messaging.send_gave_up", message_id=message_id, error=error)
+        if message.purpose != "alert":
+            runtime.bus.publish(
+                session, SEND_FAILED, tenant_id=message.tenant_id,
+                data={"message_id": message_id, "status": message.status,
+                      "resource_id": f"message:{message_id}",
+                      "message": f"text {message_id} to {mask_phone(message.to_number)} not "
+                                 f"sent ({message.status}); retry it once Twilio answers: "
+                                 f"{error}"[:500]},
+            )  # fmt: skip
+        return message.status
 
 
 def resolve_in_doubt(runtime: Runtime, message_id: str) -> None:

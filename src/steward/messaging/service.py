@@ -148,6 +148,24 @@ def record_sms(
     return _view(message), True
 
 
+def retry(session: Session, runtime: Runtime, message_id: str) -> OutboundMessage:
+    """Start the send again of a message not sent yet (pending, or claimed and in doubt: the
+    send step looks at Twilio before sending, so a text Twilio has is never sent twice)."""
+    message = repo.get(session, message_id)
+    if message.direction != Direction.OUT.value or message.status not in (
+        Status.PENDING.value,
+        Status.CLAIMED.value,
+    ):
+        raise Conflict(
+            f"message {message_id} is {message.status}; only a pending or claimed text is retried",
+            status=message.status,
+        )
+    runtime.bus.publish(
+        session, SEND_REQUESTED, tenant_id=message.tenant_id, data={"message_id": message.id}
+    )
+    return _view(message)
+
+
 def messages_for(session: Session, tenant_id: str) -> list[Message]:
     return repo.for_tenant(session, tenant_id)
 

@@ -16,7 +16,11 @@ WORKFLOW = "steward.messaging.send"
 
 @DBOS.workflow(name=WORKFLOW)
 def send_workflow(domain_event_id: int) -> str:
-    return send_step(message_id_step(domain_event_id))
+    message_id = message_id_step(domain_event_id)
+    try:
+        return send_step(message_id)
+    except Exception as exc:  # Twilio kept failing past the step's retries
+        return give_up_step(message_id, f"{type(exc).__name__}: {exc}")
 
 
 @DBOS.step(name="steward.messaging.message_id")
@@ -35,3 +39,10 @@ def message_id_step(domain_event_id: int) -> str:
 def send_step(message_id: str) -> str:
     """Retried while Twilio is unavailable; each re-run resolves the claim before sending."""
     return sending.send(current(), message_id)
+
+
+@DBOS.step(name="steward.messaging.give_up")
+def give_up_step(message_id: str, error: str) -> str:
+    """Not stuck in silence: the message stays as it is (possibly in doubt) and the operator is
+    told through ``message.send_failed``."""
+    return sending.give_up(current(), message_id, error)
