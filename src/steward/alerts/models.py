@@ -34,10 +34,6 @@ TRANSITIONS: dict[AlertStatus, frozenset[AlertStatus]] = {
 }
 
 
-def sources_of(target: AlertStatus) -> tuple[AlertStatus, ...]:
-    return tuple(s for s, targets in TRANSITIONS.items() if target in targets)
-
-
 def _enum(enum: type[StrEnum], length: int = 16) -> sa.Enum:
     return sa.Enum(
         enum, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]

@@ -11,14 +11,16 @@ from sqlalchemy.orm import Session
 
 from steward.alerts.models import (
     ACTIVE,
+    TRANSITIONS,
     Alert,
     AlertDelivery,
     AlertHistory,
     AlertMute,
     AlertStatus,
-    sources_of,
 )
-from steward.errors import IllegalTransition, NotFound
+from steward.kit import transitions
+from steward.kit.repository import get_or_404, page
+from steward.kit.transitions import Moved
 
 COUNT_CAP = 10_000  # list totals are exact up to this, then shown as "10,000+"
 
@@ -33,10 +35,7 @@ class AlertFilter:
 
 
 def get(session: Session, alert_id: int) -> Alert:
-    alert = session.get(Alert, alert_id)
-    if alert is None:
-        raise NotFound(f"alert {alert_id} does not exist")
-    return alert
+    return get_or_404(session, Alert, alert_id, "alert")
 
 
 def active_for_rule(session: Session, rule: str) -> list[Alert]:
@@ -71,23 +70,19 @@ def add(session: Session, alert: Alert) -> Alert:
     return alert
 
 
-def transition(session: Session, alert_id: int, target: AlertStatus, **values: Any) -> None:
+def transition(
+    session: Session,
+    alert_id: int,
+    target: AlertStatus,
+    *,
+    expect: AlertStatus | None = None,
+    **values: Any,
+) -> Moved[AlertStatus]:
     """Move an alert to ``target``, guarded in the database by the transition table."""
-    result = session.execute(
-        sa.update(Alert)
-        .where(Alert.id == alert_id, Alert.status.in_(sources_of(target)))
-        .values(status=target, **values)
-        .execution_options(synchronize_session="fetch")
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        current = session.execute(sa.select(Alert.status).where(Alert.id == alert_id)).scalar()
-        if current is None:
-            raise NotFound(f"alert {alert_id} does not exist")
-        raise IllegalTransition(
-            f"alert {alert_id} is {current}; it cannot become {target.value}",
-            alert_id=alert_id,
-            status=str(current),
-        )
+    return transitions.transition(
+        session, Alert, {"id": alert_id}, target, table=TRANSITIONS, what="alert",
+        expect=expect, values=values,
+    )  # fmt: skip
 
 
 def history(
@@ -122,12 +117,8 @@ def search(
         where.append(Alert.tenant_id == f.tenant_id)
     if f.status is not None:
         where.append(Alert.status == f.status)
-    capped = sa.select(Alert.id).where(*where).limit(COUNT_CAP + 1).subquery()
-    total = session.execute(sa.select(sa.func.count()).select_from(capped)).scalar_one()
-    rows = session.execute(
-        sa.select(Alert).where(*where).order_by(Alert.id.desc()).limit(limit).offset(offset)
-    ).scalars()
-    return list(rows), total
+    stmt = sa.select(Alert).where(*where).order_by(Alert.id.desc())
+    return page(session, stmt, limit, offset, cap=COUNT_CAP)
 
 
 def active_by_severity(session: Session) -> dict[str, int]:

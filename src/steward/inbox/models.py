@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from steward.db import Base, UTCDateTime
+from steward.kit import transitions
 
 
 class EventStatus(StrEnum):
@@ -59,7 +60,7 @@ TRANSITIONS: dict[EventStatus, frozenset[EventStatus]] = {
 
 def sources_of(target: EventStatus) -> tuple[EventStatus, ...]:
     """The states from which ``target`` may be reached."""
-    return tuple(s for s, targets in TRANSITIONS.items() if target in targets)
+    return transitions.sources_of(TRANSITIONS, target)
 
 
 class InboundEvent(Base):

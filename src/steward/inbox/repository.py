@@ -11,8 +11,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from steward.errors import IllegalTransition, NotFound
-from steward.inbox.models import OPEN, EventStatus, InboundEvent, sources_of
+from steward.inbox.models import OPEN, TRANSITIONS, EventStatus, InboundEvent
+from steward.kit import transitions
+from steward.kit.repository import get_or_404, page
+from steward.kit.transitions import Moved
 
 T: sa.Table = InboundEvent.__table__  # type: ignore[assignment]
 
@@ -74,30 +76,24 @@ def claim_next(session: Session, now: datetime) -> InboundEvent | None:
     return session.execute(stmt).scalar_one_or_none()
 
 
-def transition(session: Session, event_id: int, target: EventStatus, **values: Any) -> None:
-    """Move an event to ``target``, guarded in the database by the transition table."""
-    allowed = sources_of(target)
-    result = session.execute(
-        sa.update(T)
-        .where(T.c.id == event_id, T.c.status.in_(allowed))
-        .values(status=target, **values)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        current = session.execute(sa.select(T.c.status).where(T.c.id == event_id)).scalar()
-        if current is None:
-            raise NotFound(f"event {event_id} does not exist")
-        raise IllegalTransition(
-            f"event {event_id} is {current}; it cannot become {target.value}",
-            event_id=event_id,
-            status=current,
-        )
+def transition(
+    session: Session,
+    event_id: int,
+    target: EventStatus,
+    *,
+    expect: EventStatus | None = None,
+    **values: Any,
+) -> Moved[EventStatus]:
+    """Move an event to ``target``, guarded in the database by the transition table. A Core
+    update: the worker's hot path, with no ORM objects to synchronize."""
+    return transitions.transition(
+        session, T, {"id": event_id}, target, table=TRANSITIONS, what="event",
+        expect=expect, values=values,
+    )  # fmt: skip
 
 
 def get(session: Session, event_id: int) -> InboundEvent:
-    event = session.get(InboundEvent, event_id)
-    if event is None:
-        raise NotFound(f"event {event_id} does not exist")
-    return event
+    return get_or_404(session, InboundEvent, event_id, "event")
 
 
 def search(
@@ -119,15 +115,8 @@ def search(
         where.append(InboundEvent.type == type)
     if tenant_id:
         where.append(InboundEvent.tenant_id == tenant_id)
-    total = session.execute(sa.select(sa.func.count()).select_from(T).where(*where)).scalar_one()
-    rows = session.execute(
-        sa.select(InboundEvent)
-        .where(*where)
-        .order_by(InboundEvent.id.desc())
-        .limit(limit)
-        .offset(offset)
-    ).scalars()
-    return list(rows), total
+    stmt = sa.select(InboundEvent).where(*where).order_by(InboundEvent.id.desc())
+    return page(session, stmt, limit, offset)
 
 
 def backlog(session: Session) -> Backlog:

@@ -153,7 +153,9 @@ class Inbox:
         handlers = self.registry.get(event.source, event.type)
         bound = log.bind(event_id=event.id, external_id=event.external_id, type=event.type)
         if not handlers:
-            repo.transition(session, event.id, EventStatus.IGNORED, processed_at=now)
+            repo.transition(
+                session, event.id, EventStatus.IGNORED, expect=event.status, processed_at=now
+            )
             metrics.EVENTS_PROCESSED.labels(
                 source=event.source, type=event.type, outcome="ignored"
             ).inc()
@@ -185,6 +187,7 @@ class Inbox:
             session,
             event.id,
             EventStatus.PROCESSED,
+            expect=event.status,
             processed_at=now,
             attempts=attempt,
             tenant_id=ctx.tenant_id,
@@ -215,6 +218,7 @@ class Inbox:
             session,
             event.id,
             target,
+            expect=event.status,
             attempts=attempt,
             last_error=message,
             traceback="".join(traceback.format_exception(exc)),
@@ -243,6 +247,7 @@ class Inbox:
                 session,
                 event_id,
                 EventStatus.PENDING,
+                expect=before,
                 attempts=0,
                 replays=event.replays + 1,
                 next_attempt_at=self.clock.now(),

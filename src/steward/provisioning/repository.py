@@ -9,7 +9,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from steward.errors import IllegalTransition, NotFound
+from steward.kit import transitions
+from steward.kit.repository import get_or_404, page
+from steward.kit.transitions import Moved
 from steward.provisioning.models import (
     RUN_TRANSITIONS,
     STEP_TRANSITIONS,
@@ -35,10 +37,7 @@ def add_run(session: Session, run: Run, steps: list[StepRecord]) -> Run:
 
 
 def get(session: Session, run_id: int) -> Run:
-    run = session.get(Run, run_id)
-    if run is None:
-        raise NotFound(f"provisioning run {run_id} does not exist")
-    return run
+    return get_or_404(session, Run, run_id, "provisioning run")
 
 
 def by_key(session: Session, key: str) -> Run | None:
@@ -75,11 +74,7 @@ def search(
         where.append(Run.tenant_id == tenant_id)
     if kind is not None:
         where.append(Run.kind == kind)
-    total = session.execute(sa.select(sa.func.count()).select_from(Run).where(*where)).scalar_one()
-    rows = session.execute(
-        sa.select(Run).where(*where).order_by(Run.id.desc()).limit(limit).offset(offset)
-    ).scalars()
-    return list(rows), int(total)
+    return page(session, sa.select(Run).where(*where).order_by(Run.id.desc()), limit, offset)
 
 
 DRY_PREFIX = "dry:"  # operator-started dry runs: never the tenant's provisioning of record
@@ -144,38 +139,29 @@ def waiting_on(session: Session, topic: str) -> list[Run]:
     )
 
 
-def move_run(session: Session, run_id: int, to: RunState, at: datetime, **values: Any) -> None:
+def move_run(
+    session: Session,
+    run_id: int,
+    to: RunState,
+    at: datetime,
+    *,
+    expect: RunState | None = None,
+    **values: Any,
+) -> Moved[RunState]:
     """Guarded: only from a state whose transitions allow ``to``; IllegalTransition otherwise."""
-    allowed = [s for s, targets in RUN_TRANSITIONS.items() if to in targets]
-    result = session.execute(
-        sa.update(Run)
-        .where(Run.id == run_id, Run.state.in_(allowed))
-        .values(state=to, updated_at=at, **values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount == 0:  # type: ignore[attr-defined]
-        current = session.execute(sa.select(Run.state).where(Run.id == run_id)).scalar()
-        raise IllegalTransition(
-            f"run {run_id}: cannot move from {current} to {to.value}",
-            run_id=run_id,
-            state=str(current),
-        )
+    return transitions.transition(
+        session, Run, {"id": run_id}, to, table=RUN_TRANSITIONS, what="provisioning run",
+        column="state", expect=expect, values={"updated_at": at, **values},
+    )  # fmt: skip
 
 
-def move_step(session: Session, run_id: int, position: int, to: StepState, **values: Any) -> None:
-    allowed = [s for s, targets in STEP_TRANSITIONS.items() if to in targets]
-    result = session.execute(
-        sa.update(StepRecord)
-        .where(
-            StepRecord.run_id == run_id,
-            StepRecord.position == position,
-            StepRecord.state.in_(allowed),
-        )
-        .values(state=to, **values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount == 0:  # type: ignore[attr-defined]
-        raise IllegalTransition(f"run {run_id} step {position}: cannot move to {to.value}")
+def move_step(
+    session: Session, run_id: int, position: int, to: StepState, **values: Any
+) -> Moved[StepState]:
+    return transitions.transition(
+        session, StepRecord, {"run_id": run_id, "position": position}, to,
+        table=STEP_TRANSITIONS, what="provisioning step", column="state", values=values,
+    )  # fmt: skip
 
 
 def start_attempt(session: Session, run_id: int, position: int, at: datetime) -> None:

@@ -9,7 +9,6 @@ one Stripe session."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import structlog
 
@@ -26,9 +25,6 @@ from steward.subscriptions.models import (
 from steward.tenants import repository as tenants_repo
 from steward.tenants import service as tenants
 from steward.tenants.models import SERVICE_ON
-
-if TYPE_CHECKING:
-    pass
 
 log = structlog.get_logger("steward.checkout")
 
@@ -119,13 +115,7 @@ def open_checkout(runtime: Runtime, tenant_id: str, plan_key: str | None) -> Che
         customer_id=customer,
     )
     with runtime.db.transaction() as session:
-        row = session.get(CheckoutSession, reserved.id, with_for_update=True)
-        if row is not None and row.stripe_session_id is None:
-            row.stripe_session_id, row.url, row.status = (
-                created.id,
-                created.url,
-                CheckoutStatus.OPEN,
-            )
+        repo.record_checkout_open(session, reserved.id, created.id, created.url)
     log.info("checkout.opened", tenant_id=tenant_id, plan=plan.key, checkout_session=created.id)
     return CheckoutResult(
         created.url, created.id, plan.key, reserved.trial_days, reused=False, trial_refusal=refusal

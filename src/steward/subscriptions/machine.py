@@ -109,8 +109,7 @@ class Machine:
             if sub.suspended_at is not None and change.status in (S.ACTIVE, S.TRIALING):
                 values["suspended_at"] = None
                 resumed = True
-        repo.set_status(session, sub, change.status, **values)
-        if change.status is not before:
+        if repo.set_status(session, sub, change.status, **values).changed:
             repo.add_transition(
                 session,
                 SubscriptionTransition(

@@ -98,8 +98,20 @@ class SubscriptionTransition(Base):
 class CheckoutStatus(StrEnum):
     CREATING = "creating"  # reserved; the provider call may not have answered yet
     OPEN = "open"  # the customer can pay at url
-    COMPLETE = "complete"  # paid
+    COMPLETE = "complete"  # paid (final)
     EXPIRED = "expired"  # abandoned
+
+
+#   creating ──▶ open ──▶ complete
+#                  │         ▲
+#                  ▼         │  a paid session is paid, whichever of its events is applied first
+#               expired ─────┘
+CHECKOUT_TRANSITIONS: dict[CheckoutStatus, frozenset[CheckoutStatus]] = {
+    CheckoutStatus.CREATING: frozenset({CheckoutStatus.OPEN}),
+    CheckoutStatus.OPEN: frozenset({CheckoutStatus.COMPLETE, CheckoutStatus.EXPIRED}),
+    CheckoutStatus.EXPIRED: frozenset({CheckoutStatus.COMPLETE}),
+    CheckoutStatus.COMPLETE: frozenset(),
+}
 
 
 class CheckoutSession(Base):

@@ -9,9 +9,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from steward.errors import IllegalTransition
+from steward.errors import IllegalTransition, NotFound
+from steward.kit.transitions import Moved, transition
 from steward.subscriptions.models import (
+    CHECKOUT_TRANSITIONS,
     FINAL,
+    TRANSITIONS,
     CheckoutSession,
     CheckoutStatus,
     Subscription,
@@ -94,17 +97,13 @@ def link_stripe_id(session: Session, sub: Subscription, stripe_id: str) -> Subsc
 
 def set_status(
     session: Session, sub: Subscription, target: SubscriptionStatus, **values: Any
-) -> None:
-    """Guarded in the database: fails loudly if the row changed status under us."""
-    table: sa.Table = Subscription.__table__  # type: ignore[assignment]
-    result = session.execute(
-        sa.update(table)
-        .where(table.c.id == sub.id, table.c.status == sub.status)
-        .values(status=target, **values)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise IllegalTransition(f"subscription {sub.id} changed status concurrently")
-    session.refresh(sub)
+) -> Moved[SubscriptionStatus]:
+    """Guarded in the database: the row must still be in the status ``sub`` was read in, and the
+    table must allow ``target`` from it (the same status only refreshes the other values)."""
+    return transition(
+        session, Subscription, {"id": sub.id}, target, table=TRANSITIONS, what="subscription",
+        expect=sub.status, stay=True, values=values,
+    )  # fmt: skip
 
 
 def add_transition(session: Session, transition: SubscriptionTransition) -> None:
@@ -186,10 +185,27 @@ def checkout_by_stripe_id(session: Session, stripe_id: str) -> CheckoutSession |
     ).scalar_one_or_none()
 
 
+def record_checkout_open(session: Session, checkout_id: int, stripe_id: str, url: str) -> bool:
+    """creating -> open with the provider's session; False when a concurrent request for the
+    same reservation recorded it first (the same idempotency key gave the same session)."""
+    try:
+        transition(
+            session, CheckoutSession, {"id": checkout_id}, CheckoutStatus.OPEN,
+            table=CHECKOUT_TRANSITIONS, what="checkout session",
+            where=[CheckoutSession.stripe_session_id.is_(None)],
+            values={"stripe_session_id": stripe_id, "url": url},
+        )  # fmt: skip
+    except (IllegalTransition, NotFound):
+        return False
+    return True
+
+
 def close_checkout(session: Session, checkout: CheckoutSession, status: CheckoutStatus) -> None:
-    checkout.status = status
-    checkout.open_key = None
-    session.flush()
+    """open (or expired) -> complete, open -> expired; it is no longer open for its tenant."""
+    transition(
+        session, CheckoutSession, {"id": checkout.id}, status, table=CHECKOUT_TRANSITIONS,
+        what="checkout session", values={"open_key": None},
+    )  # fmt: skip
 
 
 # -- trial claims --------------------------------------------------------------------------------

@@ -37,6 +37,15 @@ class RechargeState(StrEnum):
     IN_FLIGHT = "in_flight"  # one recharge is charging; no other may start
 
 
+# The wallet's hold on auto-recharge. idle -> in_flight is the threshold crossing's claim (with
+# its conditions, in recharge_repository.open_if_idle); in_flight -> idle is the attempt's end, and
+# only the attempt that holds it (same seq) may release it.
+RECHARGE_STATE_TRANSITIONS: dict[RechargeState, frozenset[RechargeState]] = {
+    RechargeState.IDLE: frozenset({RechargeState.IN_FLIGHT}),
+    RechargeState.IN_FLIGHT: frozenset({RechargeState.IDLE}),
+}
+
+
 class RechargeStatus(StrEnum):
     PENDING = "pending"  # opened by a threshold crossing; the workflow has not charged yet
     CHARGING = "charging"  # sent to Stripe with its idempotency key; waiting for the webhook
@@ -59,6 +68,14 @@ RECHARGE_TRANSITIONS: dict[RechargeStatus, frozenset[RechargeStatus]] = {
 class UsageStatus(StrEnum):
     PAID = "paid"  # debited from the wallet
     UNPAID = "unpaid"  # the debit was refused (debt limit): kept, visible, alerted
+
+
+# A usage row is inserted paid with no ledger entry; its debit settles it once (entry_id set):
+# paid stays paid, a refusal makes it unpaid, which is final (the debt shows on the wallet).
+USAGE_TRANSITIONS: dict[UsageStatus, frozenset[UsageStatus]] = {
+    UsageStatus.PAID: frozenset({UsageStatus.PAID, UsageStatus.UNPAID}),
+    UsageStatus.UNPAID: frozenset(),
+}
 
 
 class RunStatus(StrEnum):

@@ -58,7 +58,7 @@ def maybe_start(runtime: Runtime, session: Session, wallet_id: str) -> int | Non
     )
     if reason:
         # Skipped: back off like a decline so every later debit does not open another row.
-        repo.close(session, wallet_id, declined=True, backoff=_backoff(runtime), now=now)
+        repo.close(session, wallet_id, seq, declined=True, backoff=_backoff(runtime), now=now)
         log.info("wallet.recharge_skipped", wallet_id=wallet_id, seq=seq, reason=reason)
         return None
     runtime.bus.publish(
@@ -90,12 +90,16 @@ def _finish(
     (a duplicate or late webhook)."""
     attempt = repo.get(session, recharge_id)
     try:
-        repo.transition(session, recharge_id, status, runtime.clock.now(), **values)
+        moved = repo.transition(session, recharge_id, status, runtime.clock.now(), **values)
     except IllegalTransition:
         return False
+    if moved.before is RechargeStatus.DECLINED:  # a late success: the decline freed the wallet
+        repo.forgive(session, attempt.wallet_id)
+        return True
     repo.close(
         session,
         attempt.wallet_id,
+        attempt.seq,
         declined=status is not RechargeStatus.SUCCEEDED,
         backoff=_backoff(runtime),
         now=runtime.clock.now(),

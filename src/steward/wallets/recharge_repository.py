@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import cast
 
 import sqlalchemy as sa
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
-from steward.errors import IllegalTransition, NotFound
+from steward.kit import transitions
+from steward.kit.repository import get_or_404
+from steward.kit.transitions import Moved
 from steward.wallets.models import (
+    RECHARGE_STATE_TRANSITIONS,
     RECHARGE_TRANSITIONS,
     Recharge,
     RechargeState,
@@ -44,22 +46,35 @@ def open_if_idle(session: Session, wallet_id: str, now: datetime) -> tuple[int, 
 
 
 def close(
-    session: Session, wallet_id: str, *, declined: bool, backoff: timedelta, now: datetime
+    session: Session,
+    wallet_id: str,
+    seq: int,
+    *,
+    declined: bool,
+    backoff: timedelta,
+    now: datetime,
 ) -> None:
-    """IN_FLIGHT -> IDLE; a decline counts and backs off (doubling), a success resets."""
+    """IN_FLIGHT -> IDLE, only by the attempt ``seq`` that holds it; a decline counts and backs
+    off (doubling), a success resets."""
     wallet = session.execute(
         sa.select(Wallet).where(Wallet.id == wallet_id).with_for_update()
     ).scalar_one()
     declines = wallet.recharge_declines + 1 if declined else 0
     until = now + backoff * 2 ** (declines - 1) if declined else None
+    transitions.transition(
+        session, W, {"id": wallet_id}, RechargeState.IDLE, table=RECHARGE_STATE_TRANSITIONS,
+        what="wallet recharge", column="recharge_state", where=[W.c.recharge_seq == seq],
+        values={"recharge_declines": declines, "recharge_backoff_until": until},
+    )  # fmt: skip
+
+
+def forgive(session: Session, wallet_id: str) -> None:
+    """A late success of an attempt whose decline already freed the wallet: the card works, so
+    the decline count and back-off go (not the hold of a later attempt, if one is in flight)."""
     session.execute(
         sa.update(W)
-        .where(W.c.id == wallet_id)
-        .values(
-            recharge_state=RechargeState.IDLE.value,
-            recharge_declines=declines,
-            recharge_backoff_until=until,
-        )
+        .where(W.c.id == wallet_id, W.c.recharge_state == RechargeState.IDLE.value)
+        .values(recharge_declines=0, recharge_backoff_until=None)
     )
 
 
@@ -70,10 +85,7 @@ def add(session: Session, recharge: Recharge) -> Recharge:
 
 
 def get(session: Session, recharge_id: int) -> Recharge:
-    found = session.get(Recharge, recharge_id)
-    if found is None:
-        raise NotFound(f"recharge {recharge_id} does not exist")
-    return found
+    return get_or_404(session, Recharge, recharge_id, "recharge")
 
 
 def transition(
@@ -84,22 +96,17 @@ def transition(
     *,
     reason: str | None = None,
     payment_intent_id: str | None = None,
-) -> None:
+) -> Moved[RechargeStatus]:
     """Guarded: raises IllegalTransition when the attempt is not in a state that allows it."""
-    sources = [s.value for s, targets in RECHARGE_TRANSITIONS.items() if target in targets]
-    values: dict[str, object] = {"status": target.value, "updated_at": now}
+    values: dict[str, object] = {"updated_at": now}
     if reason is not None:
         values["reason"] = reason[:500]
     if payment_intent_id is not None:
         values["payment_intent_id"] = payment_intent_id
-    done = cast(
-        CursorResult[Any],
-        session.execute(
-            sa.update(R).where(R.c.id == recharge_id, R.c.status.in_(sources)).values(**values)
-        ),
-    ).rowcount
-    if not done:
-        raise IllegalTransition(f"recharge {recharge_id} cannot become {target.value}")
+    return transitions.transition(
+        session, R, {"id": recharge_id}, target, table=RECHARGE_TRANSITIONS, what="recharge",
+        values=values,
+    )  # fmt: skip
 
 
 def count_since(session: Session, wallet_id: str, since: datetime) -> int:

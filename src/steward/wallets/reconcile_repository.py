@@ -6,10 +6,11 @@ from datetime import datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
-from steward.errors import IllegalTransition, NotFound
+from steward.errors import NotFound
+from steward.kit import transitions
+from steward.kit.transitions import Moved
 from steward.wallets.models import RUN_TRANSITIONS, ReconciliationRun, RunStatus
 
 R = cast(sa.Table, ReconciliationRun.__table__)
@@ -75,18 +76,11 @@ def advance(
 
 def finish(
     session: Session, run_id: str, target: RunStatus, now: datetime, error: str | None = None
-) -> None:
-    sources = [s.value for s, targets in RUN_TRANSITIONS.items() if target in targets]
-    done = cast(
-        CursorResult[Any],
-        session.execute(
-            sa.update(R)
-            .where(R.c.id == run_id, R.c.status.in_(sources))
-            .values(status=target.value, finished_at=now, error=error)
-        ),
-    ).rowcount
-    if not done:
-        raise IllegalTransition(f"reconciliation run {run_id} cannot become {target.value}")
+) -> Moved[RunStatus]:
+    return transitions.transition(
+        session, R, {"id": run_id}, target, table=RUN_TRANSITIONS, what="reconciliation run",
+        values={"finished_at": now, "error": error},
+    )  # fmt: skip
 
 
 def recent(session: Session, limit: int = 20) -> list[ReconciliationRun]:

@@ -11,7 +11,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from steward.errors import NotFound
+from steward.kit import transitions
 from steward.wallets.models import (
+    USAGE_TRANSITIONS,
     ApiKey,
     EntryKind,
     Outcome,
@@ -189,12 +191,12 @@ def find_usage(session: Session, tenant_id: str, meter: str, external_id: str) -
 
 
 def settle_usage(session: Session, usage_id: int, status: UsageStatus, entry_id: int) -> None:
+    """Once: the debit's outcome on a usage row that has no ledger entry yet."""
     table = cast(sa.Table, UsageRecord.__table__)
-    session.execute(
-        sa.update(table)
-        .where(table.c.id == usage_id)
-        .values(status=status.value, entry_id=entry_id)
-    )
+    transitions.transition(
+        session, table, {"id": usage_id}, status, table=USAGE_TRANSITIONS, what="usage",
+        where=[table.c.entry_id.is_(None)], values={"entry_id": entry_id},
+    )  # fmt: skip
 
 
 def billed_external_ids(session: Session, meter: str, external_ids: list[str]) -> set[str]:
