@@ -8,8 +8,8 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from steward.errors import NotFound
 from steward.kit import transitions
+from steward.kit.repository import get_or_404
 from steward.kit.transitions import Moved
 from steward.wallets.models import RUN_TRANSITIONS, ReconciliationRun, RunStatus
 
@@ -49,13 +49,9 @@ def open_run(
 
 
 def get(session: Session, run_id: str, *, for_update: bool = False) -> ReconciliationRun:
-    stmt = sa.select(ReconciliationRun).where(ReconciliationRun.id == run_id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    run = session.execute(stmt).scalar_one_or_none()
-    if run is None:
-        raise NotFound(f"reconciliation run {run_id} does not exist")
-    return run
+    return get_or_404(
+        session, ReconciliationRun, run_id, "reconciliation run", for_update=for_update
+    )
 
 
 def advance(

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from steward.errors import NotFound
 from steward.kit import transitions
+from steward.kit.repository import get_or_404
 from steward.wallets.models import (
     USAGE_TRANSITIONS,
     ApiKey,
@@ -66,13 +67,7 @@ def find_wallet(session: Session, tenant_id: str, currency: str) -> Wallet | Non
 
 
 def get_wallet(session: Session, wallet_id: str, *, for_update: bool = False) -> Wallet:
-    stmt = sa.select(Wallet).where(Wallet.id == wallet_id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    wallet = session.execute(stmt).scalar_one_or_none()
-    if wallet is None:
-        raise NotFound(f"wallet {wallet_id} does not exist")
-    return wallet
+    return get_or_404(session, Wallet, wallet_id, "wallet", for_update=for_update)
 
 
 def tenant_wallets(session: Session, tenant_id: str) -> list[Wallet]:
