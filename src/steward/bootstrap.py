@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from steward.alerts.module import MODULE as ALERTS
+from steward.alerts.service import AlertLog
 from steward.audit.module import MODULE as AUDIT
 from steward.cockpit.module import MODULE as COCKPIT
 from steward.config import Settings
@@ -33,6 +34,7 @@ from steward.providers.vapi import VapiClient
 from steward.provisioning.module import MODULE as PROVISIONING
 from steward.runtime import Runtime
 from steward.subscriptions.module import MODULE as SUBSCRIPTIONS
+from steward.tenants.deletion import DEFAULT_CHECKS, TenantDeletion
 from steward.tenants.module import MODULE as TENANTS
 from steward.tokens.service import TenantTokens
 from steward.wallets.module import MODULE as WALLETS
@@ -150,6 +152,16 @@ def build(
             runtime.bus.subscribe(sub.event_type, sub.workflow)
         schedules.extend(module.schedules)
         queues.extend(module.queues)
+    runtime.services.add(
+        TenantDeletion(
+            # children first: a module's rows may reference those of the modules before it
+            hooks=[(m.name, m.delete_tenant) for m in reversed(modules) if m.delete_tenant],
+            checks=product.delete_checks or DEFAULT_CHECKS,
+            muted=runtime.service(AlertLog).is_muted,
+            bus=runtime.bus,
+            clock=runtime.clock,
+        )
+    )
     _unique("schedule", [s.name for s in schedules])
     _unique("queue", [q.name for q in queues])
     _unique("command", [c.name for m in modules for c in m.commands])
