@@ -188,8 +188,9 @@ def flags_off(name: str, reason: str = "") -> None:
 
 
 def _set(name: str, enabled: bool, reason: str) -> None:
-
-    state = runtime().flags.set(name, enabled, actor=_actor(), reason=reason)
+    rt = runtime()
+    with rt.db.transaction() as session:
+        state = rt.flags.change(session, name, enabled, actor=_actor(), reason=reason)
     console.print(f"{state.name} is {'on' if state.enabled else 'OFF'}")
 
 
