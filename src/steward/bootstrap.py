@@ -121,7 +121,13 @@ def build(
     settings: Settings, *, clock: Clock | None = None, product: Product | None = None
 ) -> Steward:
     product = product or load_product(settings.product)
-    runtime = runtime_for(settings, clock or Clock(), product)
+    return compose(runtime_for(settings, clock or Clock(), product))
+
+
+def compose(runtime: Runtime) -> Steward:
+    """The modules composed on ``runtime`` (``build`` makes the real one; unit tests pass one
+    made of in-memory fakes)."""
+    settings, product = runtime.settings, runtime.product
     modules = (*MODULES, *product.modules)
     _unique("module", [m.name for m in modules])
     registry = HandlerRegistry()
