@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from steward.alerts import queries
 from steward.alerts.rules import Rule, Severity
-from steward.cockpit.delete import ALERTS_MUTED, PAYMENT_INACTIVE, DeleteCheck
+from steward.tenants.deletion import ALERTS_MUTED, PAYMENT_INACTIVE, DeleteCheck
 from steward.tenants.models import PaymentStatus, Tenant
 
 FOUNDER_SMS = tuple(u for u in [os.environ.get("JOBRUN_FOUNDER_SMS_URL", "")] if u)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from steward.alerts.module import MODULE as ALERTS
+from steward.alerts.service import AlertLog
 from steward.audit.module import MODULE as AUDIT
 from steward.cockpit.module import MODULE as COCKPIT
 from steward.config import Settings
@@ -37,6 +38,7 @@ from steward.providers.vapi import VapiClient
 from steward.provisioning.module import MODULE as PROVISIONING
 from steward.runtime import Runtime
 from steward.subscriptions.module import MODULE as SUBSCRIPTIONS
+from steward.tenants.deletion import DEFAULT_CHECKS, TenantDeletion
 from steward.tenants.module import MODULE as TENANTS
 from steward.tokens.service import TenantTokens
 from steward.wallets.module import MODULE as WALLETS
@@ -130,7 +132,13 @@ def build(
     settings: Settings, *, clock: Clock | None = None, product: Product | None = None
 ) -> Steward:
     product = product or load_product(settings.product)
-    runtime = runtime_for(settings, clock or Clock(), product)
+    return compose(runtime_for(settings, clock or Clock(), product))
+
+
+def compose(runtime: Runtime) -> Steward:
+    """The modules composed on ``runtime`` (``build`` makes the real one; unit tests pass one
+    made of in-memory fakes)."""
+    settings, product = runtime.settings, runtime.product
     modules = (*MODULES, *product.modules)
     _unique("module", [m.name for m in modules])
     registry = HandlerRegistry()
@@ -161,6 +169,16 @@ def build(
             runtime.bus.subscribe(sub.event_type, sub.workflow)
         schedules.extend(module.schedules)
         queues.extend(module.queues)
+    runtime.services.add(
+        TenantDeletion(
+            # children first: a module's rows may reference those of the modules before it
+            hooks=[(m.name, m.delete_tenant) for m in reversed(modules) if m.delete_tenant],
+            checks=product.delete_checks or DEFAULT_CHECKS,
+            muted=runtime.service(AlertLog).is_muted,
+            bus=runtime.bus,
+            clock=runtime.clock,
+        )
+    )
     _unique("schedule", [s.name for s in schedules])
     _unique("queue", [q.name for q in queues])
     _unique("command", [c.name for m in modules for c in m.commands])

@@ -18,6 +18,7 @@ from steward.app import create_app
 from steward.bootstrap import MODULES, Steward, build
 from steward.clikit import console, err, use
 from steward.config import Settings
+from steward.demo.operator import demo_operator
 from steward.demo.script import scripted_customer, wait_until_up
 from steward.errors import StewardError
 
@@ -69,14 +70,18 @@ def _run_demo(app: FastAPI) -> None:
     try:
         wait_until_up(base_url)
         tenant = scripted_customer(runtime, sandbox, base_url)
+        login = demo_operator(runtime)
     except Exception as exc:
-        err.print(f"demo: the scripted customer failed: {exc}")
+        err.print(f"demo: failed: {exc}")
         return
     console.print(
         f"\n[bold green]demo:[/] tenant {tenant['id']} paid and is {tenant['billing_status']}.\n"
+        f"  cockpit: {login.url}  email: {login.email}  password: {login.password}\n"
         f"  curl -H 'Authorization: Bearer {runtime.settings.admin_token}' "
         f"{base_url}/admin/api/tenants/{tenant['id']}\n"
-        f"  API docs: {base_url}/docs  readiness: {base_url}/readyz  metrics: {base_url}/metrics\n"
+        f"  API docs: {base_url}/docs  readiness: {base_url}/readyz  metrics: {base_url}/metrics\n",
+        soft_wrap=True,  # a wrapped URL or password cannot be copied
+        highlight=False,
     )
 
 

@@ -9,29 +9,16 @@ workflows on their own queues. Finished steps are not run again."""
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-import sqlalchemy as sa
 import structlog
 from dbos import DBOS
 
-from steward.db import Base, Database, UTCDateTime
+from steward import executors_repository as repo
+from steward.db import Database
 from steward.kit.clock import Clock
 
 log = structlog.get_logger("steward.executors")
-
-
-class Executor(Base):
-    __tablename__ = "executors"
-
-    id: sa.orm.Mapped[str] = sa.orm.mapped_column(sa.String(128), primary_key=True)
-    role: sa.orm.Mapped[str] = sa.orm.mapped_column(sa.String(32))
-    app_version: sa.orm.Mapped[str] = sa.orm.mapped_column(sa.String(64))
-    started_at: sa.orm.Mapped[datetime] = sa.orm.mapped_column(UTCDateTime())
-    heartbeat_at: sa.orm.Mapped[datetime] = sa.orm.mapped_column(UTCDateTime())
-
-
-T: sa.Table = Executor.__table__  # type: ignore[assignment]
 
 
 class Heartbeat:
@@ -59,40 +46,22 @@ class Heartbeat:
         self._stop.set()
         self._thread.join(10)
         with self.db.transaction() as session:
-            session.execute(sa.delete(T).where(T.c.id == self.executor_id))
+            repo.forget(session, self.executor_id)
 
     def beat(self) -> None:
         now = self.clock.now()
         with self.db.transaction() as session:
-            updated = session.execute(
-                sa.update(T).where(T.c.id == self.executor_id).values(heartbeat_at=now)
-            ).rowcount  # type: ignore[attr-defined]
-            if not updated:
-                session.execute(
-                    sa.insert(T).values(
-                        id=self.executor_id,
-                        role=self.role,
-                        app_version=self.app_version,
-                        started_at=now,
-                        heartbeat_at=now,
-                    )
-                )
+            repo.beat(session, self.executor_id, self.role, self.app_version, now)
 
     def take_over_dead(self) -> list[str]:
         """Claim every stale executor and resume its PENDING workflows; returns the claimed ids."""
         cutoff = self.clock.now() - timedelta(seconds=self.stale_after)
         with self.db.read() as session:
-            stale = list(
-                session.execute(
-                    sa.select(T.c.id).where(T.c.heartbeat_at < cutoff, T.c.id != self.executor_id)
-                ).scalars()
-            )
+            stale = repo.stale(session, cutoff, but=self.executor_id)
         claimed = []
         for dead in stale:
             with self.db.transaction() as session:
-                won = session.execute(
-                    sa.delete(T).where(T.c.id == dead, T.c.heartbeat_at < cutoff)
-                ).rowcount  # type: ignore[attr-defined]
+                won = repo.claim(session, dead, cutoff)
             if not won:
                 continue  # another process claimed it, or it came back
             claimed.append(dead)

@@ -77,6 +77,15 @@ class Extension:
 
 
 @dataclass(frozen=True)
+class TenantRows:
+    """What a module's ``delete_tenant`` did, by table: rows deleted, and rows kept with their
+    tenant reference cleared (a provider's record of an event stays)."""
+
+    deleted: dict[str, int] = field(default_factory=dict)
+    cleared: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Module:
     name: str
     routers: Sequence[APIRouter] = ()
@@ -90,6 +99,7 @@ class Module:
     setup: Callable[[Runtime], None] | None = None  # build and add the domain's services
     extend: Callable[[Runtime], Extension] | None = None
     mount: Callable[[FastAPI, Runtime], None] | None = None  # sandboxes, static files
-    # Delete what a tenant owns in this domain, in the caller's transaction; returns rows gone.
-    delete_tenant: Callable[[Session, str], int] | None = None
+    # Delete (or clear) what a tenant owns in this domain, in the caller's transaction. It may
+    # refuse, before changing anything, by raising steward.tenants.deletion.TenantHeld.
+    delete_tenant: Callable[[Session, str], TenantRows] | None = None
     headers: dict[str, dict[str, str]] = field(default_factory=dict)  # path prefix -> headers

@@ -23,8 +23,8 @@ from steward.steps import Step
 
 if TYPE_CHECKING:  # type-only: these declarations' code runs on the runtime that holds the product
     from steward.alerts.rules import Rule
-    from steward.cockpit.delete import DeleteCheck
     from steward.module import Module
+    from steward.tenants.deletion import DeleteCheck
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ class Product:
     meters: list[Meter] = field(default_factory=list)
     # Alert rules (steward.alerts.rules.Rule): override defaults by key, add, or disable.
     alert_rules: list[Rule] = field(default_factory=list)
-    # Hard-delete checks (steward.cockpit.delete.DeleteCheck): all must pass to delete a tenant.
+    # Hard-delete checks (steward.tenants.deletion.DeleteCheck): all must pass to delete a tenant.
     delete_checks: list[DeleteCheck] = field(default_factory=list)
     # Launch checks of the product's own (steward.checks.Check), run by ``steward preflight``.
     preflight: tuple[Check, ...] = ()

@@ -79,7 +79,7 @@ def test_second_activation_of_another_event_is_a_no_op(server: Server) -> None:
     server.wait_for(server.settled)
     got = tenant(server, t["id"])
     assert [e["kind"] for e in got["timeline"]].count("billing") == 1
-    assert any(e["kind"] == "duplicate_activation" for e in got["timeline"])
+    assert any(e["kind"] == "already_active" for e in got["timeline"])
 
 
 def test_twenty_concurrent_duplicates_are_stored_and_applied_once(server: Server) -> None:

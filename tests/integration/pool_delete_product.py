@@ -4,12 +4,12 @@
 
 from __future__ import annotations
 
-from steward.cockpit.delete import ALERTS_MUTED
 from steward.inbox.handlers import HandlerContext
 from steward.module import Module, On
 from steward.product import Plan, Product
 from steward.provisioning import kinds
 from steward.runtime import current
+from steward.tenants.deletion import ALERTS_MUTED
 
 
 def activate(ctx: HandlerContext) -> None:

@@ -19,9 +19,9 @@ from steward.alerts.models import AlertDelivery, AlertStatus
 from steward.alerts.service import AlertLog
 from steward.audit import service as audit
 from steward.clikit import console, err, runtime, with_client
-from steward.cockpit.delete import delete_tenant
 from steward.errors import StewardError
 from steward.operators.service import create_operator
+from steward.tenants.deletion import TenantDeletion
 
 alerts_app = typer.Typer(
     help="Operator alerts: list, sweep, acknowledge, test channels.", no_args_is_help=True
@@ -189,8 +189,9 @@ def flags_off(name: str, reason: str = "") -> None:
 
 
 def _set(name: str, enabled: bool, reason: str) -> None:
-
-    state = runtime().flags.set(name, enabled, actor=_actor(), reason=reason)
+    rt = runtime()
+    with rt.db.transaction() as session:
+        state = rt.flags.change(session, name, enabled, actor=_actor(), reason=reason)
     console.print(f"{state.name} is {'on' if state.enabled else 'OFF'}")
 
 
@@ -231,6 +232,8 @@ def tenants_delete(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report only")] = False,
 ) -> None:
     """Hard-delete a tenant once its safety checks pass."""
-    with with_client() as rt:
-        plan = delete_tenant(rt, tenant_id, confirm=confirm, actor=_actor(), dry_run=dry_run)
+    with with_client() as rt, rt.db.transaction() as session:
+        plan = rt.service(TenantDeletion).delete(
+            session, tenant_id, confirm=confirm, actor=_actor(), dry_run=dry_run
+        )
     console.print(json.dumps(plan.as_dict(), indent=2), highlight=False)

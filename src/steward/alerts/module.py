@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from steward.alerts import cli, endpoints, workflows
+from steward.alerts import cli, deletion_repository, endpoints, workflows
 from steward.alerts.channels import parse_urls
 from steward.alerts.rules import resolve_rules
 from steward.alerts.service import NOTIFY, AlertLog
@@ -37,4 +37,5 @@ MODULE = Module(
     ),
     setup=_setup,
     extend=_extend,
+    delete_tenant=deletion_repository.delete_tenant,
 )

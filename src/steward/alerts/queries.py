@@ -3,29 +3,19 @@ rows that match (capped at ``LIMIT``), not the number of tenants or events."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from steward.alerts.rule import Match, Rule
 from steward.inbox.models import OPEN, EventStatus, InboundEvent
 from steward.tenants.models import PaymentStatus, Tenant
 
-if TYPE_CHECKING:
-    from steward.alerts.rules import Rule
+__all__ = ["LIMIT", "Match", "backlog_age", "dead_letters", "payment_gate"]
 
 _EPSILON = timedelta(microseconds=1)
 LIMIT = 5000  # matches per rule per sweep; the rest are found on the next sweep
-
-
-@dataclass(frozen=True)
-class Match:
-    resource_id: str
-    message: str
-    tenant_id: str | None = None
-    since: datetime | None = None  # when the condition started, for escalation
 
 
 def payment_gate(session: Session, now: datetime, rule: Rule) -> list[Match]:

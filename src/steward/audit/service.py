@@ -7,9 +7,9 @@ import json
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from steward.audit import repository as repo
 from steward.audit.models import AuditEntry
 
 
@@ -31,9 +31,7 @@ def record(
         before=json.dumps(before or {}, sort_keys=True, default=str),
         after=json.dumps(after or {}, sort_keys=True, default=str),
     )
-    session.add(entry)
-    session.flush()
-    return entry
+    return repo.add(session, entry)
 
 
 def search(
@@ -44,19 +42,5 @@ def search(
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[AuditEntry], int]:
-    where = []
-    if target:
-        where.append(AuditEntry.target == target)
-    if actor:
-        where.append(AuditEntry.actor == actor)
-    total = session.execute(
-        sa.select(sa.func.count()).select_from(AuditEntry).where(*where)
-    ).scalar_one()
-    rows = session.execute(
-        sa.select(AuditEntry)
-        .where(*where)
-        .order_by(AuditEntry.id.desc())
-        .limit(limit)
-        .offset(offset)
-    ).scalars()
-    return list(rows), total
+    """Entries newest first, filtered by target and actor; and how many match in all."""
+    return repo.search(session, target=target, actor=actor, limit=limit, offset=offset)

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from steward.api.deps import Actor, RuntimeDep
-from steward.cockpit.delete import delete_tenant
+from steward.tenants.deletion import TenantDeletion
 
 admin = APIRouter(prefix="/admin/api", tags=["admin: operator actions"])
 
@@ -43,6 +43,9 @@ def delete(
     """Hard-delete a tenant once its safety checks pass; ``confirm`` (body or query) must equal
     the business name. ``dry_run=true`` reports what would be deleted and the failing checks."""
     text = confirm if confirm is not None else (body.confirm if body else "")
-    plan = delete_tenant(runtime, tenant_id, confirm=text, actor=actor, dry_run=dry_run)
+    with runtime.db.transaction() as session:
+        plan = runtime.service(TenantDeletion).delete(
+            session, tenant_id, confirm=text, actor=actor, dry_run=dry_run
+        )
     data: dict[str, Any] = plan.as_dict()
     return DeleteOut(**data, dry_run=dry_run)

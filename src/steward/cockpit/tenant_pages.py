@@ -14,9 +14,9 @@ from steward.alerts import repository as alerts_repo
 from steward.alerts.service import AlertLog
 from steward.cockpit import repository as repo
 from steward.cockpit import web
-from steward.cockpit.delete import delete_tenant
 from steward.errors import StewardError
 from steward.tenants import repository as tenants_repo
+from steward.tenants.deletion import TenantDeletion
 
 router = APIRouter(prefix="/cockpit", include_in_schema=False)
 
@@ -46,13 +46,14 @@ def tenant_page(request: Request, tenant_id: str) -> HTMLResponse:
         timeline = repo.tenant_timeline(session, tenant_id)
     dry = None
     if request.query_params.get("dry_run"):
-        dry = delete_tenant(
-            runtime,
-            tenant_id,
-            confirm=request.query_params.get("confirm", ""),
-            actor=login.email,
-            dry_run=True,
-        )
+        with runtime.db.transaction() as session:  # a dry run deletes in a savepoint it undoes
+            dry = runtime.service(TenantDeletion).delete(
+                session,
+                tenant_id,
+                confirm=request.query_params.get("confirm", ""),
+                actor=login.email,
+                dry_run=True,
+            )
     return web.render(
         request, "tenant.html", login, tenant=tenant, mute=mute, timeline=timeline, dry=dry
     )
@@ -82,7 +83,10 @@ async def tenant_action(request: Request, tenant_id: str, action: str) -> Respon
         return f"{len(closed)} {kind} alert(s) reset."
 
     def delete() -> str:
-        plan = delete_tenant(runtime, tenant_id, confirm=form.get("confirm", ""), actor=actor)
+        with runtime.db.transaction() as session:
+            plan = runtime.service(TenantDeletion).delete(
+                session, tenant_id, confirm=form.get("confirm", ""), actor=actor
+            )
         return f"Tenant {plan.name} deleted ({sum(plan.rows.values())} rows)."
 
     handlers: dict[str, Callable[[], str]] = {

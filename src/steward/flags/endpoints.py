@@ -45,7 +45,9 @@ def list_flags(runtime: RuntimeDep, _actor: Actor) -> list[FlagOut]:
 
 @admin.put("/{name}", response_model=FlagOut)
 def set_flag(name: str, body: FlagIn, runtime: RuntimeDep, actor: Actor) -> FlagOut:
-    return _out(runtime.flags.set(name, body.enabled, actor=actor, reason=body.reason))
+    with runtime.db.transaction() as session:
+        state = runtime.flags.change(session, name, body.enabled, actor=actor, reason=body.reason)
+    return _out(state)
 
 
 def require_signups(runtime: RuntimeDep) -> None:

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 import structlog
+from sqlalchemy.orm import Session
 
 from steward.audit import service as audit
 from steward.db import Database
 from steward.errors import NotFound
+from steward.flags import repository as repo
 from steward.flags.models import FailureMode, Flag
 from steward.kit.clock import Clock
 
@@ -70,8 +72,7 @@ class Flags:
             if time.monotonic() - self._read_at > self.ttl:
                 try:
                     with self.db.read() as session:
-                        rows = session.execute(sa.select(Flag.name, Flag.enabled)).all()
-                    self._cache = {n: e for n, e in rows}
+                        self._cache = repo.enabled_by_name(session)
                     self._read_at = time.monotonic()
                 except Exception as exc:
                     log.error(
@@ -85,7 +86,10 @@ class Flags:
 
     def states(self) -> list[FlagState]:
         with self.db.read() as session:
-            rows = {f.name: f for f in session.execute(sa.select(Flag)).scalars()}
+            return self.states_in(session)
+
+    def states_in(self, session: Session) -> list[FlagState]:
+        rows = repo.by_name(session)
         return [
             FlagState(
                 s.name,
@@ -98,35 +102,46 @@ class Flags:
             for s in self.specs.values()
         ]
 
-    def set(self, name: str, enabled: bool, *, actor: str, reason: str = "") -> FlagState:
+    def change(
+        self, session: Session, name: str, enabled: bool, *, actor: str, reason: str = ""
+    ) -> FlagState:
+        """Switch ``name`` in the caller's transaction, audited in it; this process's cache
+        forgets its reading when that transaction commits, so it sees its own change at once."""
         self._spec(name)
         now = self.clock.now()
-        with self.db.transaction() as session:
-            flag = session.get(Flag, name, with_for_update=True)
-            before = {"enabled": flag.enabled if flag else True}
-            if flag is None:
-                session.add(
-                    Flag(
-                        name=name, enabled=enabled, reason=reason, updated_at=now, updated_by=actor
-                    )
-                )
-            else:
-                flag.enabled, flag.reason, flag.updated_at, flag.updated_by = (
-                    enabled,
-                    reason,
-                    now,
-                    actor,
-                )
-            audit.record(
+        flag = repo.get_for_update(session, name)
+        before = {"enabled": flag.enabled if flag else True}
+        if flag is None:
+            repo.add(
                 session,
-                now,
-                actor=actor,
-                action="flag.set",
-                target=f"flag:{name}",
-                before=before,
-                after={"enabled": enabled, "reason": reason},
+                Flag(name=name, enabled=enabled, reason=reason, updated_at=now, updated_by=actor),
             )
-        with self._lock:
-            self._read_at = 0.0  # this process sees its own change at once
+        else:
+            flag.enabled, flag.reason, flag.updated_at, flag.updated_by = (
+                enabled,
+                reason,
+                now,
+                actor,
+            )
+            session.flush()
+        audit.record(
+            session,
+            now,
+            actor=actor,
+            action="flag.set",
+            target=f"flag:{name}",
+            before=before,
+            after={"enabled": enabled, "reason": reason},
+        )
+        sa.event.listen(session, "after_commit", self._forget, once=True)
         log.warning("flag.set", flag=name, enabled=enabled, actor=actor)
-        return next(s for s in self.states() if s.name == name)
+        return next(s for s in self.states_in(session) if s.name == name)
+
+    def set(self, name: str, enabled: bool, *, actor: str, reason: str = "") -> FlagState:
+        """``change`` in a transaction of its own, for a caller that has none (tests, scripts)."""
+        with self.db.transaction() as session:
+            return self.change(session, name, enabled, actor=actor, reason=reason)
+
+    def _forget(self, _session: Session) -> None:
+        with self._lock:
+            self._read_at = 0.0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from steward.inbox import endpoints, workflows
+from steward.inbox import deletion_repository, endpoints, workflows
 from steward.inbox.cli import events_app
 from steward.module import Command, Module, Schedule
 
@@ -12,4 +12,5 @@ MODULE = Module(
     schedules=(Schedule("steward.inbox.sweep", workflows.inbox_sweep, lambda _s: "0 * * * * *"),),
     commands=(Command("events", events_app),),
     tables=("inbound_events",),
+    delete_tenant=deletion_repository.delete_tenant,
 )

@@ -18,6 +18,12 @@ def add(session: Session, operator: Operator) -> None:
     session.add(operator)
 
 
+def set_password_hash(session: Session, operator_id: str, password_hash: str) -> None:
+    session.execute(
+        sa.update(Operator).where(Operator.id == operator_id).values(password_hash=password_hash)
+    )
+
+
 def open_session(session: Session, login: OperatorSession, now: datetime) -> None:
     """Add ``login``; sessions that expired are deleted on the way."""
     session.execute(sa.delete(OperatorSession).where(OperatorSession.expires_at < now))

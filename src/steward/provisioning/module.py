@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from steward.module import Command, Module
-from steward.provisioning import endpoints, workflows
+from steward.provisioning import deletion_repository, endpoints, workflows
 from steward.provisioning.cli import pool_app, provisioning_app
 from steward.runtime import Runtime
 from steward.steps import check_steps
@@ -24,4 +24,5 @@ MODULE = Module(
     commands=(Command("provisioning", provisioning_app), Command("pool", pool_app)),
     setup=_setup,
     tables=("provisioning_runs", "provisioning_steps", "provisioned_resources", "pool_items"),
+    delete_tenant=deletion_repository.delete_tenant,
 )

@@ -104,13 +104,15 @@ def checkout_completed(ctx: HandlerContext) -> None:
         ctx, tenant, ref(obj.get("subscription")), plan.key, ref(obj.get("customer"))
     )
     if sub.status not in (S.NONE, S.CHECKOUT_OPEN):
-        ctx.notes.append("already active: second activation is a no-op")
+        # Usually customer.subscription.created arrived first and activated it: the normal order.
+        ctx.notes.append("already active: activation already applied; nothing changed")
         tenants.note(
             ctx.session,
             tenant,
             ctx.runtime.clock.now(),
-            "duplicate_activation",
-            "checkout completed again for the same subscription; nothing changed",
+            "already_active",
+            "checkout completed; activation already applied (by the subscription event or an "
+            "earlier checkout event), nothing changed",
             ctx.event.id,
         )
         return

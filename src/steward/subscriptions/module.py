@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from steward.module import Command, Module, Subscribe
 from steward.runtime import Runtime
-from steward.subscriptions import endpoints, handlers, workflows
+from steward.subscriptions import deletion_repository, endpoints, handlers, workflows
 from steward.subscriptions.cli import stripe_app
 from steward.subscriptions.machine import Machine
 
@@ -22,4 +22,5 @@ MODULE = Module(
     commands=(Command("stripe", stripe_app),),
     tables=("subscriptions", "checkout_sessions", "subscription_transitions", "trial_identities"),
     setup=_setup,
+    delete_tenant=deletion_repository.delete_tenant,
 )

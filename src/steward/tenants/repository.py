@@ -5,7 +5,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from steward.db import rowcount
 from steward.errors import NotFound
+from steward.module import TenantRows
 from steward.tenants.models import Tenant, TimelineEntry
 
 
@@ -57,3 +59,10 @@ def timeline(session: Session, tenant_id: str, limit: int = 200) -> list[Timelin
         .limit(limit)
     ).scalars()
     return list(rows)
+
+
+def delete_tenant(session: Session, tenant_id: str) -> TenantRows:
+    """The tenant's timeline, then the tenant itself (every other module's rows are gone)."""
+    timeline = session.execute(sa.delete(TimelineEntry).where(TimelineEntry.tenant_id == tenant_id))
+    tenant = session.execute(sa.delete(Tenant).where(Tenant.id == tenant_id))
+    return TenantRows(deleted={"tenant_timeline": rowcount(timeline), "tenants": rowcount(tenant)})

@@ -9,7 +9,6 @@ from starlette.concurrency import run_in_threadpool
 
 from steward import metrics
 from steward.api.deps import Actor, CurrentTenant, RuntimeDep
-from steward.audit import service as audit
 from steward.errors import BadWebhook, NotFound
 from steward.inbox.schemas import WebhookAck
 from steward.inbox.service import Inbox, parse_event
@@ -145,25 +144,16 @@ def adjust(tenant_id: str, body: AdjustIn, runtime: RuntimeDep, actor: Actor) ->
 def auto_recharge(
     tenant_id: str, body: AutoRechargeIn, runtime: RuntimeDep, actor: Actor
 ) -> WalletOut:
-
+    settings = service.AutoRecharge(
+        threshold=body.threshold,
+        amount=body.amount,
+        stripe_customer_id=body.stripe_customer_id,
+        stripe_payment_method=body.stripe_payment_method,
+    )
     with runtime.db.transaction() as session:
-        wallet = service.wallet_for(runtime, session, tenant_id, body.currency)
-        before = {"threshold": wallet.recharge_threshold, "amount": wallet.recharge_amount}
-        wallet.recharge_threshold, wallet.recharge_amount = body.threshold, body.amount
-        if body.stripe_customer_id:
-            wallet.stripe_customer_id = body.stripe_customer_id
-        if body.stripe_payment_method:
-            wallet.stripe_payment_method = body.stripe_payment_method
-        audit.record(
-            session,
-            runtime.clock.now(),
-            actor=actor,
-            action="wallet.auto_recharge",
-            target=f"wallet:{wallet.id}",
-            before=before,
-            after={"threshold": body.threshold, "amount": body.amount},
+        wallet = service.set_auto_recharge(
+            runtime, session, tenant_id, body.currency, settings, actor
         )
-        session.flush()
         return views.wallet_view(session, wallet, admin=True)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from steward.module import Command, Module, Subscribe
-from steward.wallets import endpoints, handlers, recharge, workflows
+from steward.wallets import deletion_repository, endpoints, handlers, recharge, workflows
 from steward.wallets.cli import reconcile_app, wallet_app
 
 MODULE = Module(
@@ -13,4 +13,5 @@ MODULE = Module(
     subscribers=(Subscribe(recharge.REQUESTED, workflows.recharge_workflow),),
     schedules=workflows.SCHEDULES,
     commands=(Command("wallet", wallet_app), Command("reconcile", reconcile_app)),
+    delete_tenant=deletion_repository.delete_tenant,
 )

@@ -7,16 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from prometheus_client import Counter, Gauge
 
 from steward.events import repository as events_repo
 from steward.runtime import Runtime
 from steward.wallets import recharge_repository, reconcile_repository
-
-if TYPE_CHECKING:
-    from steward.wallets.reconcile import Report
+from steward.wallets.report import Report
 
 LOW = "billing.success_rate_low"
 MIN_SAMPLE = 5

@@ -11,7 +11,6 @@ recovered, unpriced) is the run row; a gap publishes ``reconciliation.gap``."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -19,49 +18,15 @@ import structlog
 
 from steward.runtime import Runtime
 from steward.tenants import repository as tenants_repo
-from steward.wallets import meters, usage
+from steward.wallets import meters, monitoring, usage
 from steward.wallets import reconcile_repository as repo
 from steward.wallets import repository as wallets_repo
-from steward.wallets.models import ReconciliationRun, RunStatus, UsageStatus
+from steward.wallets.models import RunStatus, UsageStatus
+from steward.wallets.report import Report
 
 log = structlog.get_logger("steward.wallets.reconcile")
 GAP = "reconciliation.gap"
 SAMPLE = 20
-
-
-@dataclass(frozen=True)
-class Report:
-    run_id: str
-    status: str
-    calls_seen: int
-    already_billed: int
-    newly_billed: int
-    unpaid: int
-    amount_recovered: int
-    unpriced: int
-    pages: int
-    total: int | None
-    error: str | None
-
-    @classmethod
-    def of(cls, run: ReconciliationRun) -> Report:
-        return cls(
-            run.id,
-            run.status.value,
-            run.calls_seen,
-            run.already_billed,
-            run.newly_billed,
-            run.unpaid,
-            run.amount_recovered,
-            run.unpriced,
-            run.pages,
-            run.total,
-            run.error,
-        )
-
-    @property
-    def gap_rate(self) -> float:
-        return self.newly_billed / self.calls_seen if self.calls_seen else 0.0
 
 
 def process_page(runtime: Runtime, run_id: str) -> bool:
@@ -170,8 +135,6 @@ def finish(runtime: Runtime, run_id: str, error: str | None = None) -> Report:
                     },
                 )
         report = Report.of(run)
-    from steward.wallets import monitoring
-
     monitoring.observe_run(report)
     log.info("reconciliation.finished", **report.__dict__)
     return report

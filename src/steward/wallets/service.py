@@ -139,6 +139,41 @@ class IssuedKey:
     key: str  # shown once
 
 
+@dataclass(frozen=True)
+class AutoRecharge:
+    """A wallet's auto-recharge: below ``threshold``, charge ``amount`` (None switches it off)
+    to the saved card; a customer or payment method given replaces the saved one."""
+
+    threshold: int | None
+    amount: int | None
+    stripe_customer_id: str | None = None
+    stripe_payment_method: str | None = None
+
+
+def set_auto_recharge(
+    runtime: Runtime, session: Session, tenant_id: str, currency: str, new: AutoRecharge, actor: str
+) -> Wallet:
+    """Change the wallet's auto-recharge settings, audited in the caller's transaction."""
+    wallet = wallet_for(runtime, session, tenant_id, currency)
+    before = {"threshold": wallet.recharge_threshold, "amount": wallet.recharge_amount}
+    wallet.recharge_threshold, wallet.recharge_amount = new.threshold, new.amount
+    if new.stripe_customer_id:
+        wallet.stripe_customer_id = new.stripe_customer_id
+    if new.stripe_payment_method:
+        wallet.stripe_payment_method = new.stripe_payment_method
+    session.flush()
+    audit.record(
+        session,
+        runtime.clock.now(),
+        actor=actor,
+        action="wallet.auto_recharge",
+        target=f"wallet:{wallet.id}",
+        before=before,
+        after={"threshold": new.threshold, "amount": new.amount},
+    )
+    return wallet
+
+
 def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 

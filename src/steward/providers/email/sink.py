@@ -4,6 +4,7 @@ collapsing repeats of one Message-ID, and a page that shows them (mounted at /sa
 from __future__ import annotations
 
 import html
+import logging
 import socket
 import threading
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
+
+QUIET_LOGGERS = ("mail.log", "mail.debug")  # aiosmtpd's loggers
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,10 @@ class MailSink:
         return f"smtp://{self._controller.hostname}:{self._controller.port}"
 
     def start(self) -> None:
+        # aiosmtpd logs every connection at INFO ("Peer: ...", "Available AUTH mechanisms"),
+        # which would open `make run` with noise before Steward's own lines.
+        for name in QUIET_LOGGERS:
+            logging.getLogger(name).setLevel(logging.WARNING)
         self._controller.start()
 
     def stop(self) -> None:
