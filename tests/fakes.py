@@ -39,6 +39,7 @@ from steward.kit.clock import TestClock
 from steward.product import Product, load_product
 from steward.providers.email import EmailMessage, SmtpMailer
 from steward.providers.stripe.gateway import CheckoutSession, StripeGateway
+from steward.providers.twilio import TwilioGateway
 from steward.providers.vapi import VapiClient
 from steward.runtime import Runtime
 from steward.tokens.service import TenantTokens
@@ -190,6 +191,9 @@ def fake_runtime(product: Product | str | None = None, **settings: Any) -> Fakes
         mailer=mailer,
         stripe=stripe,
         vapi=VapiClient("http://vapi.invalid", config.vapi_api_key),
+        twilio=TwilioGateway(
+            config.twilio_account_sid, config.twilio_auth_token, "http://twilio.invalid"
+        ),
         tokens=TenantTokens(
             config.tenant_token_keys,
             algorithm=config.tenant_token_algorithm,

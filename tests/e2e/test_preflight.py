@@ -18,7 +18,7 @@ from steward import migrate
 from steward.bootstrap import build
 from steward.checks import Probe
 from steward.cli import app
-from steward.executors import T as EXECUTORS
+from steward.executors_repository import Executor
 from steward.preflight import runner
 from tests.support import ADMIN, Server, free_port, settings_for
 

@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 
 from steward.config import Settings
 from steward.db import Base, Database
-from steward.executors import T as EXECUTORS
+from steward.executors_repository import Executor
+
+EXECUTORS = Executor.__table__
 
 
 @dataclass(frozen=True)
