@@ -25,6 +25,7 @@ from steward.inbox.service import Inbox, RetryPolicy
 from steward.inbox.worker import InboxWorkers
 from steward.kit.clock import Clock
 from steward.module import Module, On, Queue, Schedule, Subscribe
+from steward.onboarding.module import MODULE as ONBOARDING
 from steward.ops.module import MODULE as OPS
 from steward.product import Product, load_product
 from steward.providers.email import SmtpMailer
@@ -48,6 +49,7 @@ MODULES: tuple[Module, ...] = (
     PROVISIONING,
     WALLETS,
     ALERTS,
+    ONBOARDING,
     COCKPIT,
 )
 
