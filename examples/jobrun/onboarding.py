@@ -71,8 +71,7 @@ FLOW = Flow(
         ),
         State(
             "S5_CONFIRM_LIVE",
-            "{business_name} ({trade}, {area}): start your 7-day free trial, then £49/month, "
-            "here: {payment_link}",
+            "{business_name} ({trade}, {area}): {offer} (then £49/month) here: {payment_link}",
             waits_for="paid", requires=(DETAILS,), on_enter=payment_link("standard"),
             waiting="Your link is {payment_link} - we'll text you the moment payment goes through.",
         ),  # its dwell is the payment-gate alert's (alerts.py)

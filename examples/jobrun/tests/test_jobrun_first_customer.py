@@ -52,7 +52,7 @@ def test_whole_journey_missed_call_to_live(db: tuple[str, str]) -> None:
             "email": "owner@aceplumbing.example",
         }  # fmt: skip
         link = view["signals"]["payment_link"]
-        assert link in j.last_reply(tenant_id) and "7-day free trial" in j.last_reply(tenant_id)
+        assert link in j.last_reply(tenant_id) and "start your 7-day free trial" in j.last_reply(tenant_id)
         assert view["live"] is False
         tenant = j.tenant(tenant_id)
         assert tenant["name"] == "Ace Plumbing" and tenant["email"] == "owner@aceplumbing.example"
@@ -80,7 +80,7 @@ def test_whole_journey_missed_call_to_live(db: tuple[str, str]) -> None:
 
         # Complete test call (S9): a call from someone else, or one that did not connect,
         # is not the test
-        j.call_ended(number, phone="+447911654321")
+        j.call_ended(number, phone="+447400123456")
         j.call_ended(number, status="no-answer")
         assert j.state(tenant_id) == "S9_TEST_CALL"
         j.call_ended(number)

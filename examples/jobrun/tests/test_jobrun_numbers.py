@@ -26,7 +26,7 @@ def cli(settings: Any, *args: str) -> str:
         "STEWARD_APP_VERSION": settings.app_version,
         "STEWARD_SANDBOX": "false",
         "STEWARD_LOG_LEVEL": "WARNING",
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
         "COLUMNS": "200",
     }
     done = subprocess.run(

@@ -62,7 +62,8 @@ def payment_link(plan_key: str | None = None) -> OnEnter:
             )
         except stripe.StripeError as exc:
             raise ProviderError(f"stripe: cannot create the payment link: {exc}") from exc
-        found = {LINK: str(session.url), "checkout_session": session.id}
+        offer = f"start your {trial_days}-day free trial" if trial_days else "subscribe"
+        found = {LINK: str(session.url), "checkout_session": session.id, "offer": offer}
         if refused:
             found["trial_refused"] = refused
         return found

@@ -141,7 +141,17 @@ class Onboarding:
                 f"allowed: {', '.join(sorted(self.flow.transitions[conv.state])) or 'none'}",
                 state=conv.state, target=target,
             )  # fmt: skip
-        self._enter(session, conv, self.flow.state(target), self.facts(session, conv), cause)
+        current, facts = self.flow.state(conv.state), self.facts(session, conv)
+        self._check_guards(conv, self.flow.state(target), facts)
+        if not self._satisfied(current, facts):
+            missing = (
+                f"answer {current.answer}" if current.answer else f"signal {current.waits_for}"
+            )
+            raise GuardRefused(
+                f"onboarding cannot leave {conv.state} yet: the {missing} is missing",
+                state=conv.state, target=target, guards=["state_satisfied"],
+            )  # fmt: skip
+        self._enter(session, conv, self.flow.state(target), facts, cause)
         return conv
 
     # -- moves -----------------------------------------------------------------------------------
@@ -164,9 +174,8 @@ class Onboarding:
             return bool(facts.answers.get(state.answer))
         return state.waits_for is not None and bool(facts.signals.get(state.waits_for))
 
-    def _enter(
-        self, session: Session, conv: Conversation, target: State, facts: Facts, cause: str
-    ) -> None:
+    @staticmethod
+    def _check_guards(conv: Conversation, target: State, facts: Facts) -> None:
         refused = [g for g in target.requires if not g.holds(facts)]
         if refused:
             raise GuardRefused(
@@ -174,6 +183,11 @@ class Onboarding:
                 + "; ".join(g.refusal for g in refused),
                 state=conv.state, target=target.key, guards=[g.name for g in refused],
             )  # fmt: skip
+
+    def _enter(
+        self, session: Session, conv: Conversation, target: State, facts: Facts, cause: str
+    ) -> None:
+        self._check_guards(conv, target, facts)
         before, now = conv.state, self.runtime.clock.now()
         if not repo.move(session, conv.id, self.flow.sources(target.key), target.key, now,
                          live=target.final):  # fmt: skip
