@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
+
 from examples.jobrun.tests.journey import Journey, jobrun
 from tests.conftest import db
 from tests.support import ADMIN, checkout_completed
@@ -68,9 +70,7 @@ def test_payment_link_matching_nobody_or_two_fails_with_its_reason(db: tuple[str
         assert "+447911123456" not in failed["last_error"]  # masked
         # visible and replayable: fix the data, replay, and it applies
         with j.server.runtime.db.transaction() as s:
-            from sqlalchemy import text  # noqa: PLC0415 - test-local fix-up of the data
-
-            s.execute(text("UPDATE tenants SET phone = NULL WHERE email = 'b@example.com'"))
+            s.execute(sa.text("UPDATE tenants SET phone = NULL WHERE email = 'b@example.com'"))
         r = j.server.http.post(f"/admin/api/events/{failed['id']}/replay", headers=ADMIN)
         assert r.status_code in (200, 202), r.text
         j.settle()
@@ -136,5 +136,7 @@ def test_manual_activation_then_the_late_webhook_is_a_no_op(db: tuple[str, str])
         assert kinds.count("duplicate_activation") == 1
         moves = [t["to_state"] for t in j.onboarding(tenant_id)["transitions"]]
         assert moves.count("S6_ASSIGN_NUMBER") == 1
-        runs = j.server.http.get(f"/admin/api/tenants/{tenant_id}/provisioning", headers=ADMIN)
-        assert runs.status_code == 200 and len(runs.json()["runs"]) == 1
+        runs = j.server.http.get(
+            "/admin/api/provisioning", params={"tenant": tenant_id}, headers=ADMIN
+        )
+        assert runs.status_code == 200 and runs.json()["total"] == 1, runs.text

@@ -104,9 +104,7 @@ class Journey:
     def tenant_id(self, phone: str = PHONE) -> str:
         with self.server.runtime.db.read() as session:
             found = session.execute(
-                sa.text(
-                    "SELECT tenant_id FROM onboarding_conversations WHERE address = :a"
-                ),
+                sa.text("SELECT tenant_id FROM onboarding_conversations WHERE address = :a"),
                 {"a": phone},
             ).scalar_one()
         return str(found)

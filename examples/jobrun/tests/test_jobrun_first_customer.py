@@ -52,7 +52,9 @@ def test_whole_journey_missed_call_to_live(db: tuple[str, str]) -> None:
             "email": "owner@aceplumbing.example",
         }  # fmt: skip
         link = view["signals"]["payment_link"]
-        assert link in j.last_reply(tenant_id) and "start your 7-day free trial" in j.last_reply(tenant_id)
+        assert link in j.last_reply(tenant_id) and "start your 7-day free trial" in j.last_reply(
+            tenant_id
+        )
         assert view["live"] is False
         tenant = j.tenant(tenant_id)
         assert tenant["name"] == "Ace Plumbing" and tenant["email"] == "owner@aceplumbing.example"

@@ -24,9 +24,7 @@ def _event(j: Journey, external_id: str) -> dict[str, Any]:
 
 
 def _paid_event(j: Journey) -> dict[str, Any]:
-    return next(
-        e for e in j.server.sandbox.events if e["type"] == "checkout.session.completed"
-    )
+    return next(e for e in j.server.sandbox.events if e["type"] == "checkout.session.completed")
 
 
 def _alerts(j: Journey, rule: str, status: str = "open") -> list[dict[str, Any]]:
@@ -124,8 +122,9 @@ def test_missing_metadata_error_logged_no_crash(db: tuple[str, str]) -> None:
         j.settle()
         event = _event(j, bare["id"])
         assert event["status"] == "failed"
-        assert "no client_reference_id, metadata.tenant_id, metadata.phone_number" in (
-            event["last_error"]
+        assert (
+            "no client_reference_id, metadata.tenant_id, metadata.phone_number"
+            in (event["last_error"])
         )
         assert j.server.http.get("/healthz").status_code == 200
 

@@ -56,7 +56,7 @@ def _confirmed(runtime: Runtime, reference: str) -> tuple[dict[str, Any], str | 
             sub_id = ref(checkout.subscription)
             if sub_id is None:
                 raise PaymentNotConfirmed(f"checkout session {reference} has no subscription")
-            metadata: Any = checkout.metadata or {}
+            metadata: dict[str, Any] = checkout.metadata.to_dict() if checkout.metadata else {}
             plan = metadata.get("plan")
             return runtime.stripe.retrieve_subscription(sub_id), plan
         if reference.startswith("sub_"):
