@@ -5,6 +5,7 @@ test call, and keyword texts (STOP/HELP) left to the messaging layer."""
 from __future__ import annotations
 
 from examples.jobrun.tests.journey import ANSWERS, Journey, jobrun
+
 from tests.conftest import db
 from tests.support import ADMIN
 

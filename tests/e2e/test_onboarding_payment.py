@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-
 from examples.jobrun.tests.journey import Journey, jobrun
+
 from tests.conftest import db
 from tests.support import ADMIN, checkout_completed
 

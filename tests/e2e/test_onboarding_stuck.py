@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from examples.jobrun.tests.journey import ANSWERS, Journey, jobrun
+
 from tests.conftest import db
 from tests.support import ADMIN
 
@@ -45,7 +46,7 @@ def test_stuck_alert_fires_once_resolves_and_resets(db: tuple[str, str]) -> None
         j.clock.advance(timedelta(hours=2, minutes=5))  # now stuck at S2
         j.server.alerts.sweep()
         (alert,) = _alerts(j)
-        assert "stuck at S2_TRADE for 2 h 5 min" == alert["message"]
+        assert alert["message"] == "stuck at S2_TRADE for 2 h 5 min"
         r = j.server.http.patch(f"/admin/api/tenants/{tenant_id}/reset-stuck", headers=ADMIN)
         assert r.status_code == 200, r.text
         j.server.alerts.sweep()

@@ -13,13 +13,13 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from tests.support import ADMIN, Server, free_port, settings_for
 
 from examples.jobrun.onboarding import JOBRUN_NUMBER
 from examples.jobrun.product import product
 from steward.bootstrap import build
 from steward.inbox.service import Inbox
 from steward.kit.clock import TestClock
-from tests.support import ADMIN, Server, free_port, settings_for
 
 PHONE = "+447911123456"
 ACCOUNT = "AC" + "0" * 32

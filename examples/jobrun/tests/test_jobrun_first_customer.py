@@ -4,10 +4,10 @@ to live: Twilio-shaped deliveries through the inbox, the texted link paid in the
 
 from __future__ import annotations
 
-
-from examples.jobrun.tests.journey import ANSWERS, PHONE, Journey, jobrun
 from tests.conftest import db
 from tests.support import ADMIN
+
+from examples.jobrun.tests.journey import ANSWERS, PHONE, Journey, jobrun
 
 __all__ = ["db"]
 

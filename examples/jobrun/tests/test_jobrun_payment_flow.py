@@ -10,9 +10,10 @@ import sys
 from datetime import timedelta
 from typing import Any
 
-from examples.jobrun.tests.journey import ANSWERS, PHONE, Journey, jobrun
 from tests.conftest import db
 from tests.support import ADMIN, ROOT, checkout_completed
+
+from examples.jobrun.tests.journey import ANSWERS, PHONE, Journey, jobrun
 
 __all__ = ["db"]
 OTHER = "+447400123456"
@@ -123,7 +124,7 @@ def test_missing_metadata_error_logged_no_crash(db: tuple[str, str]) -> None:
         event = _event(j, bare["id"])
         assert event["status"] == "failed"
         assert (
-            "no client_reference_id, metadata.tenant_id, metadata.phone_number"
+            "neither client_reference_id nor metadata.tenant_id, nor a phone"
             in (event["last_error"])
         )
         assert j.server.http.get("/healthz").status_code == 200

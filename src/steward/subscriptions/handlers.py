@@ -116,6 +116,9 @@ def checkout_completed(ctx: HandlerContext) -> None:
         trials.claim(ctx.session, ctx.runtime.product, tenant, ctx.runtime.clock.now())
 
 
+_UNNAMED = "checkout session has neither client_reference_id nor metadata.tenant_id"
+
+
 def _checkout_tenant(ctx: HandlerContext, obj: dict[str, Any], metadata: dict[str, Any]) -> Tenant:
     """The tenant a checkout names, or, for a Payment Link (no reference), the one tenant whose
     phone is ``metadata.phone_number`` or ``customer_details.phone``."""
@@ -130,17 +133,17 @@ def _checkout_tenant(ctx: HandlerContext, obj: dict[str, Any], metadata: dict[st
     raw = metadata.get("phone_number") or (obj.get("customer_details") or {}).get("phone")
     if not raw:
         raise PermanentEventError(
-            "checkout session has no client_reference_id, metadata.tenant_id, "
-            "metadata.phone_number or customer phone, so no tenant can be activated"
+            f"{_UNNAMED}, nor a phone (metadata.phone_number, customer_details.phone), "
+            "so no tenant can be activated"
         )
     try:
         phone = to_e164(str(raw), ctx.runtime.product.default_region)
     except StewardError as exc:
-        raise PermanentEventError(f"checkout session phone cannot be read: {exc}") from exc
+        raise PermanentEventError(f"{_UNNAMED}, and its phone cannot be read: {exc}") from exc
     found = tenants_repo.by_phone(ctx.session, phone)
     if len(found) != 1:
         raise PermanentEventError(
-            f"checkout session phone {mask_phone(phone)} matches "
+            f"{_UNNAMED}, and its phone {mask_phone(phone)} matches "
             + ("no tenant" if not found else "more than one tenant")
             + "; activate the right tenant by hand (POST /admin/api/tenants/{id}/activate) "
             "or fix the phone and replay this event"
