@@ -26,7 +26,7 @@ from steward.alerts.rules import Rule, Severity
 from steward.cockpit.delete import ALERTS_MUTED, PAYMENT_INACTIVE, DeleteCheck
 from steward.flows import Flow
 from steward.onboarding import repository as onboarding
-from steward.onboarding.alerts import stuck_rule
+from steward.onboarding.alerts import age, stuck_rule
 from steward.tenants.models import PaymentStatus, Tenant
 
 FOUNDER_SMS = tuple(u for u in [os.environ.get("JOBRUN_FOUNDER_SMS_URL", "")] if u)
@@ -34,15 +34,20 @@ GATE = "S5_CONFIRM_LIVE"
 
 
 def payment_gate(session: Session, now: datetime, rule: Rule) -> list[queries.Match]:
-    return [
+    """At S5 unpaid for the threshold, counted from reaching S5; a client signed up another way
+    (the admin API, no conversation) counts from signing up, as the default rule does."""
+    at_gate = [
         queries.Match(
             f"tenant:{c.tenant_id}",
-            f"{name} reached {GATE} {queries._age(now - c.clock_at)} ago and has not paid",
+            f"{name} reached {GATE} {age(now - c.clock_at)} ago and has not paid",
             c.tenant_id,
             c.clock_at,
         )
         for c, name in onboarding.waiting_in(session, GATE, now - rule.threshold)
     ]
+    signed_up = queries.payment_gate(session, now, rule)
+    talking = onboarding.having_conversation(session, [m.tenant_id or "" for m in signed_up])
+    return at_gate + [m for m in signed_up if m.tenant_id not in talking]
 
 
 def lapsed(session: Session, now: datetime, rule: Rule) -> list[queries.Match]:

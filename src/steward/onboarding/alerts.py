@@ -21,7 +21,7 @@ def resource(tenant_id: str, state: str) -> str:
     return f"onboarding:{tenant_id}:{state}"
 
 
-def _age(delta: timedelta) -> str:
+def age(delta: timedelta) -> str:
     minutes = int(delta.total_seconds()) // 60
     return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
 
@@ -35,7 +35,7 @@ def stuck_rule(
         return [
             queries.Match(
                 resource(c.tenant_id, c.state),
-                f"stuck at {c.state} for {_age(now - c.clock_at)}",
+                f"stuck at {c.state} for {age(now - c.clock_at)}",
                 c.tenant_id,
                 c.clock_at,
             )

@@ -195,3 +195,13 @@ def waiting_in(session: Session, state: str, before: datetime) -> list[tuple[Con
         .limit(LIMIT)
     ).all()
     return [(c, name) for c, name in rows]
+
+
+def having_conversation(session: Session, tenant_ids: list[str]) -> set[str]:
+    if not tenant_ids:
+        return set()
+    return set(
+        session.execute(
+            sa.select(Conversation.tenant_id).where(Conversation.tenant_id.in_(tenant_ids))
+        ).scalars()
+    )
