@@ -4,6 +4,8 @@ test call, and keyword texts (STOP/HELP) left to the messaging layer."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from examples.jobrun.tests.journey import ANSWERS, Journey, jobrun
 
 from tests.conftest import db
@@ -12,7 +14,7 @@ from tests.support import ADMIN
 __all__ = ["db"]
 
 
-def _advance(j: Journey, tenant_id: str, to: str) -> tuple[int, dict[str, object]]:
+def _advance(j: Journey, tenant_id: str, to: str) -> tuple[int, dict[str, Any]]:
     r = j.server.http.post(
         f"/admin/api/onboarding/{tenant_id}/advance",
         json={"to": to, "reason": "operator test"},

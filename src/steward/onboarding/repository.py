@@ -28,10 +28,15 @@ def _exec(session: Session, statement: Any) -> CursorResult[Any]:
     return cast(CursorResult[Any], session.execute(statement))
 
 
-def by_address(session: Session, flow: str, address: str) -> Conversation | None:
-    return session.execute(
-        sa.select(Conversation).where(Conversation.flow == flow, Conversation.address == address)
-    ).scalar_one_or_none()
+def by_address(
+    session: Session, flow: str, address: str, *, for_update: bool = False
+) -> Conversation | None:
+    query = sa.select(Conversation).where(
+        Conversation.flow == flow, Conversation.address == address
+    )
+    if for_update:  # two texts of one customer apply one after the other
+        query = query.with_for_update()
+    return session.execute(query).scalar_one_or_none()
 
 
 def by_tenant(session: Session, tenant_id: str, *, for_update: bool = False) -> Conversation | None:

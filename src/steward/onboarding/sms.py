@@ -81,7 +81,7 @@ def text_received(ctx: HandlerContext) -> None:
     phone = _e164(ctx, sms.from_number)
     if phone is None:
         return
-    conv = repo.by_address(ctx.session, onboarding.flow.name, phone)
+    conv = repo.by_address(ctx.session, onboarding.flow.name, phone, for_update=True)
     if conv is None:
         if sms.to_number in onboarding.flow.entry:
             _start(ctx, phone)
