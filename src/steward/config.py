@@ -18,6 +18,10 @@ PLACEHOLDERS = {"", "changeme", "change-me", "secret", "placeholder", "todo", "x
 DEV_ADMIN_TOKEN = "dev-admin-token"
 DEV_WEBHOOK_SECRET = "whsec_steward_dev"
 DEV_TENANT_KEY = "steward-dev-tenant-token-key-not-for-production"
+# The Twilio sandbox's account (steward.providers.twilio.sandbox): development only.
+DEV_TWILIO_ACCOUNT_SID = "AC" + "5a" * 16
+DEV_TWILIO_AUTH_TOKEN = "sandbox" + "0" * 25
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 
 
 class Mode(StrEnum):
@@ -37,7 +41,7 @@ class Settings(BaseSettings):
     stripe_api_key: str = "sk_test_sandbox"
     stripe_api_base: str = ""  # empty: the real Stripe API; a URL: that Stripe (e.g. the sandbox)
     sandbox: bool = True  # mount the provider sandboxes in this server (development only)
-    public_url: str = "http://127.0.0.1:8000"
+    public_url: str = DEFAULT_PUBLIC_URL
     smtp_url: str = ""  # empty: the sandbox mail sink on sandbox_smtp_port
     sandbox_smtp_port: int = 8025
     email_from: str = "Steward <no-reply@steward.local>"
@@ -98,6 +102,19 @@ class Settings(BaseSettings):
     alert_delivery_attempts: int = Field(default=5, ge=1)  # per channel and notification
     alert_delivery_backoff_seconds: float = Field(default=5.0, ge=0)  # doubled per attempt
     operator_session_seconds: int = Field(default=8 * 3600, gt=0)  # cockpit login lifetime
+    # Twilio and messaging
+    twilio_account_sid: str = DEV_TWILIO_ACCOUNT_SID
+    twilio_auth_token: str = DEV_TWILIO_AUTH_TOKEN  # signs Twilio's webhooks: a real one in prod
+    twilio_api_base: str = ""  # empty: the real Twilio, or the mounted sandbox (STEWARD_SANDBOX)
+    twilio_from_number: str = ""  # the product's sending number (E.164); empty: sending refused
+    # Client addresses (comma-separated, or "*") whose X-Forwarded-Proto/Host are believed when
+    # rebuilding the URL Twilio signed; used only while public_url is left at its default.
+    trusted_proxies: str = ""
+    # Buying numbers for pools that fall below their watermark (opt-in; kill switch
+    # number_purchases): which pools hold Twilio numbers, and how many may be bought a day.
+    pool_purchases: bool = False
+    pool_purchase_pools: str = "numbers"  # comma-separated pool names
+    pool_purchase_max_per_day: int = Field(default=5, ge=0)  # per pool, UTC day
 
     @field_validator("database_url")
     @classmethod
@@ -130,6 +147,9 @@ class Settings(BaseSettings):
             "STEWARD_TENANT_TOKEN_KEYS": [
                 k.partition(":")[2] for k in self.tenant_token_keys.split(",")
             ],
+            # The sandbox's account: its well-known token would let anyone sign Twilio webhooks.
+            "STEWARD_TWILIO_ACCOUNT_SID": [self.twilio_account_sid],
+            "STEWARD_TWILIO_AUTH_TOKEN": [self.twilio_auth_token],
         }
         for variable, values in checks.items():
             for value in values:
@@ -154,6 +174,8 @@ def _is_placeholder(value: str) -> bool:
             "steward-dev-tenant-token-key-not-for-production",
             "vapi_steward_dev_secret",
             "panel_steward_dev_secret",
+            DEV_TWILIO_ACCOUNT_SID.lower(),
+            DEV_TWILIO_AUTH_TOKEN,
         }
         or v.endswith("_placeholder")
         or len(v) < 12

@@ -81,6 +81,7 @@ class Product:
     name: str
     plans: list[Plan]
     default_region: str = "GB"  # for phone numbers typed without a country code
+    help_text: str = ""  # the SMS answer to HELP; empty: a generic one naming the product
     # Identities that may have only one trial: "email", "phone", "card", "email_domain".
     trial_identity: tuple[str, ...] = ("email", "phone", "card")
     # The product's own code: inbox handlers, domain-event subscribers, schedules (steward.module).

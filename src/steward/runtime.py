@@ -20,6 +20,7 @@ from steward.kit.clock import Clock
 from steward.product import Product
 from steward.providers.email import SmtpMailer
 from steward.providers.stripe.gateway import StripeGateway
+from steward.providers.twilio.gateway import TwilioGateway
 from steward.providers.vapi import VapiClient
 from steward.tokens.service import TenantTokens
 
@@ -58,6 +59,7 @@ class Runtime:
     mailer: SmtpMailer
     stripe: StripeGateway
     vapi: VapiClient
+    twilio: TwilioGateway
     tokens: TenantTokens
     services: Services = field(default_factory=Services)
 

@@ -70,6 +70,8 @@ REAL = {
     "vapi_webhook_secret": "a-real-vapi-secret-1234",
     "panel_webhook_secret": "a-real-panel-secret-1234",
     "tenant_token_keys": "k1:a-real-tenant-token-key-of-32-chars!!",
+    "twilio_account_sid": "AC" + "0123456789abcdef" * 2,
+    "twilio_auth_token": "a-real-twilio-auth-token-of-32ch",
 }
 CHECKED_IN_ORDER = [
     "STEWARD_ADMIN_TOKEN",
@@ -78,6 +80,8 @@ CHECKED_IN_ORDER = [
     "STEWARD_VAPI_WEBHOOK_SECRET",
     "STEWARD_PANEL_WEBHOOK_SECRET",
     "STEWARD_TENANT_TOKEN_KEYS",
+    "STEWARD_TWILIO_ACCOUNT_SID",
+    "STEWARD_TWILIO_AUTH_TOKEN",
     "STEWARD_SANDBOX",
 ]
 

@@ -6,13 +6,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import structlog
 from fastapi import FastAPI
 
 from steward.config import Settings
 from steward.providers.email import MailSink
 from steward.providers.panel import PanelSandbox
 from steward.providers.stripe.sandbox import StripeSandbox
+from steward.providers.twilio.sandbox import SandboxError, TwilioSandbox
 from steward.providers.vapi.sandbox import VapiSandbox
+
+log = structlog.get_logger("steward.sandboxes")
 
 
 @dataclass
@@ -21,6 +25,7 @@ class Sandboxes:
     mail: MailSink | None = None
     panel: PanelSandbox | None = None
     vapi: VapiSandbox | None = None
+    twilio: TwilioSandbox | None = None
 
     @classmethod
     def for_settings(cls, settings: Settings) -> Sandboxes:
@@ -42,6 +47,7 @@ class Sandboxes:
                 webhook_secret=settings.vapi_webhook_secret,
                 api_key=settings.vapi_api_key,
             ),
+            twilio=_twilio(settings, base),
         )
 
     def mount(self, app: FastAPI) -> None:
@@ -53,15 +59,38 @@ class Sandboxes:
             app.mount("/sandbox/panel", self.panel.app)
         if self.vapi is not None:
             app.mount("/sandbox/vapi", self.vapi.app)
+        if self.twilio is not None:
+            app.mount("/sandbox/twilio", self.twilio.app)
 
     def start(self) -> None:
         if self.stripe is not None:
             self.stripe.start()
         if self.mail is not None:
             self.mail.start()
+        if self.twilio is not None:
+            self.twilio.start()
 
     def stop(self) -> None:
         if self.stripe is not None:
             self.stripe.stop()
         if self.mail is not None:
             self.mail.stop()
+        if self.twilio is not None:
+            self.twilio.stop()
+
+
+def _twilio(settings: Settings, base: str) -> TwilioSandbox:
+    """The sandbox account, owning the product's sending number (when the sandbox sells it)
+    with its webhooks pointed at this server, as a real number would be configured."""
+    sandbox = TwilioSandbox(settings.twilio_account_sid, settings.twilio_auth_token)
+    if settings.twilio_from_number:
+        try:
+            sandbox.add_number(
+                settings.twilio_from_number,
+                SmsUrl=f"{base}/webhooks/twilio/sms",
+                VoiceUrl=f"{base}/webhooks/twilio/voice",
+                StatusCallback=f"{base}/webhooks/twilio/status",
+            )
+        except SandboxError as exc:
+            log.warning("sandbox.twilio_number_refused", error=exc.message)
+    return sandbox
