@@ -23,7 +23,7 @@ from steward.flows import (
 )
 from steward.onboarding.payment import payment_link
 
-JOBRUN_NUMBER = os.environ.get("JOBRUN_NUMBER", "+447700900000")  # the number clients miss-call
+JOBRUN_NUMBER = os.environ.get("JOBRUN_NUMBER", "+442079460000")  # the number clients miss-call
 
 TRADES = {
     t: t for t in ("plumber", "electrician", "builder", "roofer", "locksmith", "gas engineer",

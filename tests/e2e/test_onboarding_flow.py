@@ -1,5 +1,6 @@
-"""Onboarding's machine through JobRun's flow over the running server: duplicate and reordered
-deliveries, a skipped step refused by the guard, go-live refused before payment and before the
+"""Onboarding's machine through JobRun's flow over the running server, the client's handset in
+the Twilio sandbox (signed webhooks): duplicate and reordered deliveries,
+a skipped step refused by the guard, go-live refused before payment and before the
 test call, and keyword texts (STOP/HELP) left to the messaging layer."""
 
 from __future__ import annotations
@@ -28,8 +29,11 @@ def test_duplicate_and_reordered_deliveries(db: tuple[str, str]) -> None:
         call = j.missed_call()
         tenant_id = j.tenant_id()
         assert j.deliver("call.received", call, {}) is False  # the same CallSid: stored once
+        j.twilio.faults.duplicate = 2  # Twilio delivers the answer's webhook three times
         first = j.text(ANSWERS[0])
-        j.text(ANSWERS[0], message_sid=first)  # Twilio retried the same message
+        j.twilio.faults.duplicate = 0
+        posts = [d for d in j.twilio.deliveries if d.sid == first and d.kind == "sms"]
+        assert len(posts) == 3 and all(d.status_code == 200 for d in posts)
         assert j.state(tenant_id) == "S2_TRADE"
         assert j.onboarding(tenant_id)["answers"] == {"business_name": ANSWERS[0]}
         for answer in ANSWERS[1:]:

@@ -1,12 +1,11 @@
-"""A JobRun client's journey, driven as Twilio and Stripe would drive it: Twilio-shaped posts
-stored in the inbox as the messaging layer stores them (source ``twilio``, ``{"id", "type",
-"form"}``), the Stripe sandbox paying the texted link and sending its signed webhooks, and the
-admin API to look at the outcome."""
+"""A JobRun client's journey, driven as Twilio and Stripe drive it: the client's handset calls and
+texts JobRun's number in the Twilio sandbox, which posts signed webhooks to the server and carries
+its replies back; the Stripe sandbox pays the texted link and sends its signed webhooks; the admin
+API shows the outcome."""
 
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -20,23 +19,30 @@ from examples.jobrun.product import product
 from steward.bootstrap import build
 from steward.inbox.service import Inbox
 from steward.kit.clock import TestClock
+from steward.providers.twilio.sandbox import TwilioSandbox
 
 PHONE = "+447911123456"
-ACCOUNT = "AC" + "0" * 32
-NUMBERS = ["+447700900001", "+447700900002"]
+NUMBERS = ["+442079460001", "+442079460002"]  # the pool, in the sandbox's drama range
 ANSWERS = ("Ace Plumbing", "plumber", "Leeds LS1", "owner@aceplumbing.example")
-
-
-def sid(prefix: str) -> str:
-    return prefix + uuid.uuid4().hex
 
 
 @contextmanager
 def jobrun(db: tuple[str, str], **overrides: Any) -> Iterator[Journey]:
     clock = TestClock()
-    values: dict[str, Any] = {"domain_queue_poll_seconds": 0.05} | overrides
+    values: dict[str, Any] = {
+        "domain_queue_poll_seconds": 0.05,
+        "twilio_from_number": JOBRUN_NUMBER,
+    } | overrides
     settings = settings_for(*db, port=free_port(), **values)
     with Server(settings, build(settings, clock=clock, product=product)) as server:
+        twilio = server.app.state.sandboxes.twilio
+        for number in NUMBERS:  # the pool's numbers, bought and pointed at this server
+            twilio.add_number(
+                number,
+                SmsUrl=f"{server.base_url}/webhooks/twilio/sms",
+                VoiceUrl=f"{server.base_url}/webhooks/twilio/voice",
+                StatusCallback=f"{server.base_url}/webhooks/twilio/status",
+            )
         r = server.http.post(
             "/admin/api/pools/numbers/items",
             headers=ADMIN,
@@ -51,33 +57,44 @@ class Journey:
         self.server, self.clock = server, clock
 
     # -- Twilio ----------------------------------------------------------------------------------
+    @property
+    def twilio(self) -> TwilioSandbox:
+        sandbox = self.server.app.state.sandboxes.twilio
+        assert isinstance(sandbox, TwilioSandbox)
+        return sandbox
+
     def deliver(self, type: str, external_id: str, form: dict[str, str]) -> bool:
+        """Store a Twilio event as the messaging layer's webhook does, bypassing the sandbox."""
         payload = {"id": external_id, "type": type, "form": form}
         inbox = self.server.runtime.service(Inbox)
         done = inbox.ingest("twilio", json.dumps(payload).encode(), payload)
         self.settle()
         return not done.duplicate
 
-    def missed_call(self, phone: str = PHONE, call_sid: str | None = None) -> str:
-        call_sid = call_sid or sid("CA")
-        form = {"CallSid": call_sid, "AccountSid": ACCOUNT, "From": phone, "To": JOBRUN_NUMBER,
-                "CallStatus": "ringing", "Direction": "inbound"}  # fmt: skip
-        self.deliver("call.received", call_sid, form)
-        return call_sid
+    def missed_call(self, phone: str = PHONE) -> str:
+        call = self.twilio.call(phone, JOBRUN_NUMBER, ending="no-answer")
+        self.settle()
+        return str(call["sid"])
 
-    def text(self, body: str, phone: str = PHONE, message_sid: str | None = None) -> str:
-        message_sid = message_sid or sid("SM")
-        form = {"MessageSid": message_sid, "AccountSid": ACCOUNT, "From": phone,
-                "To": JOBRUN_NUMBER, "Body": body, "NumSegments": "1", "NumMedia": "0"}  # fmt: skip
-        self.deliver("sms.received", message_sid, form)
-        return message_sid
+    def text(self, body: str, phone: str = PHONE) -> str:
+        message = self.twilio.text(phone, JOBRUN_NUMBER, body)
+        self.settle()
+        return str(message["sid"])
 
     def call_ended(self, to: str, phone: str = PHONE, status: str = "completed") -> str:
-        call_sid = sid("CA")
-        form = {"CallSid": call_sid, "AccountSid": ACCOUNT, "From": phone, "To": to,
-                "CallStatus": status, "Direction": "inbound", "CallDuration": "6"}  # fmt: skip
-        self.deliver("call.status", f"{call_sid}:{status}", form)
-        return call_sid
+        call = self.twilio.call(phone, to, ending=status)
+        self.settle()
+        return str(call["sid"])
+
+    def texted(self, fragment: str, phone: str = PHONE) -> None:
+        """Wait until the handset was texted something containing ``fragment`` by Steward
+        (the send workflow runs after the commit that asked for it)."""
+
+        def arrived() -> bool:
+            sent = self.twilio.messages(to=phone)
+            return any(fragment in str(m["body"]) for m in sent if m["direction"] == "outbound-api")
+
+        self.server.wait_for(arrived, 20)
 
     # -- Stripe ----------------------------------------------------------------------------------
     def pay(self, tenant_id: str, phone: str | None = PHONE) -> str:
@@ -90,8 +107,9 @@ class Journey:
 
     # -- looking -----------------------------------------------------------------------------------
     def settle(self) -> None:
-        """Wait for the inbox to drain. Events that arrive before the one they depend on are
-        retried with backoff on Steward's clock, which the test holds: nudge it a second."""
+        """Wait for the Twilio sandbox's posts and for the inbox to drain. Events that arrive
+        before the one they depend on are retried with backoff on Steward's clock, which the
+        test holds: nudge it a second."""
 
         def settled() -> bool:
             if self.server.settled():
@@ -99,6 +117,7 @@ class Journey:
             self.clock.advance(timedelta(seconds=1))
             return False
 
+        assert self.twilio.wait_idle(20)
         self.server.wait_for(settled, 20)
 
     def tenant_id(self, phone: str = PHONE) -> str:

@@ -52,6 +52,7 @@ def test_whole_journey_missed_call_to_live(db: tuple[str, str]) -> None:
             "email": "owner@aceplumbing.example",
         }  # fmt: skip
         link = view["signals"]["payment_link"]
+        j.texted(link)
         assert link in j.last_reply(tenant_id) and "start your 7-day free trial" in j.last_reply(
             tenant_id
         )
@@ -91,6 +92,7 @@ def test_whole_journey_missed_call_to_live(db: tuple[str, str]) -> None:
         view = j.onboarding(tenant_id)
         assert view["state"] == "LIVE" and view["status"] == "live" and view["live"] is True
         assert "JobRun is live for Ace Plumbing" in j.last_reply(tenant_id)
+        j.texted("JobRun is live for Ace Plumbing")
         states = [t["to_state"] for t in view["transitions"]]
         assert states == [
             "S1_BUSINESS_NAME", "S2_TRADE", "S3_AREA", "S4_EMAIL", "S5_CONFIRM_LIVE",

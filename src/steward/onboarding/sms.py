@@ -1,6 +1,7 @@
 """The SMS channel of onboarding: Twilio's inbound posts (as the messaging layer stores them in
 the inbox: source ``twilio``, payload ``{"id": sid, "form": {...}}``) turned into conversation
-steps, and replies sent as texts. Everything Twilio-specific in onboarding is here."""
+steps, and replies sent as texts (``steward.messaging.service.send_sms``). Everything
+Twilio-specific in onboarding is here."""
 
 from __future__ import annotations
 
@@ -11,10 +12,13 @@ from sqlalchemy.orm import Session
 from steward.errors import PermanentEventError, StewardError
 from steward.inbox.handlers import HandlerContext
 from steward.kit.phone import to_e164
+from steward.messaging.errors import RecipientOptedOut
+from steward.messaging.service import send_sms
 from steward.onboarding import repository as repo
 from steward.onboarding.service import Onboarding
 from steward.providers.twilio import CallStatus, keyword, parse_call_status, parse_sms, parse_voice
 from steward.runtime import Runtime
+from steward.tenants import repository as tenants_repo
 from steward.tenants import service as tenants
 
 CHANNEL = "sms"
@@ -105,5 +109,13 @@ def call_status(ctx: HandlerContext) -> None:
 
 
 def send(session: Session, runtime: Runtime, tenant_id: str, to: str, body: str, key: str) -> None:
-    """Texts go through the messaging layer's ``send_sms`` (its outbox, in this transaction)
-    once it is installed; until then the turn recorded by the service is the only trace."""
+    """Text ``body`` through the messaging layer in the caller's transaction, at most once per
+    key. A customer who texted STOP is not texted; the turn stays recorded."""
+    try:
+        send_sms(
+            session, runtime, to=to, body=body, purpose="onboarding", key=key, tenant_id=tenant_id
+        )
+    except RecipientOptedOut:
+        tenant = tenants_repo.get(session, tenant_id)
+        tenants.note(session, tenant, runtime.clock.now(), "onboarding_not_texted",
+                     "the customer opted out (STOP); onboarding text not sent")  # fmt: skip
