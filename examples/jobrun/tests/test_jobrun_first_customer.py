@@ -4,6 +4,8 @@ to live: Twilio-shaped deliveries through the inbox, the texted link paid in the
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from tests.conftest import db
 from tests.support import ADMIN
 
@@ -71,6 +73,8 @@ def test_whole_journey_missed_call_to_live(db: tuple[str, str]) -> None:
         trial_end = sub.json()["trial_end"]
         assert trial_end is not None
         assert tenant["trial_ends_at"] == trial_end
+        length = datetime.fromisoformat(trial_end) - datetime.fromisoformat(tenant["activated_at"])
+        assert abs(length - timedelta(days=7)) < timedelta(hours=1), length
 
         # provisioning assigns a number; forwarding instructions go out
         j.wait_state(tenant_id, "S7_FORWARDING")
