@@ -29,6 +29,7 @@ from steward.module import Module, On, Queue, Schedule, Subscribe
 from steward.onboarding.module import MODULE as ONBOARDING
 from steward.ops.module import MODULE as OPS
 from steward.pools.module import MODULE as POOLS
+from steward.preflight.module import MODULE as PREFLIGHT
 from steward.product import Product, load_product
 from steward.providers.email import SmtpMailer
 from steward.providers.stripe.gateway import StripeGateway
@@ -56,6 +57,7 @@ MODULES: tuple[Module, ...] = (
     ALERTS,
     ONBOARDING,
     COCKPIT,
+    PREFLIGHT,
 )
 
 

@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     executor_heartbeat_seconds: float = Field(default=5.0, gt=0)
     executor_stale_seconds: float = Field(default=30.0, gt=0)  # then another process takes over
     dbos_schema: str = "dbos"  # PostgreSQL schema of the durable engine's tables
+    # How often DBOS's notification listener polls (a process's shutdown waits for one poll).
+    dbos_notification_poll_seconds: float = Field(default=1.0, ge=0.001, le=60)
     # kid:secret pairs, comma-separated; the first signs, all verify
     stripe_sync_cron: str = "0 */10 * * * *"  # catch-up of missed Stripe events (6-field cron)
     grace_cron: str = "30 */10 * * * *"  # suspend tenants past due beyond the grace period
@@ -158,6 +160,10 @@ class Settings(BaseSettings):
                         f"{variable} is missing or a placeholder; set a real secret to run in "
                         "production mode"
                     )
+        if len(self.admin_token) < 32:
+            raise ConfigError(
+                "STEWARD_ADMIN_TOKEN must be at least 32 characters in production mode"
+            )
         if self.sandbox:
             raise ConfigError("STEWARD_SANDBOX must be false in production mode")
 

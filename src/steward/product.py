@@ -16,6 +16,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from steward.checks import Check
 from steward.errors import ConfigError, InvalidInput
 from steward.flags.service import FlagSpec
 from steward.flows import Flow
@@ -96,6 +97,8 @@ class Product:
     delete_checks: list[DeleteCheck] = field(default_factory=list)
     # How a new customer is onboarded (steward.flows): states, answers, guards, dwell times.
     onboarding: Flow | None = None
+    # Launch checks of the product's own (steward.checks.Check), run by ``steward preflight``.
+    preflight: tuple[Check, ...] = ()
 
     def __post_init__(self) -> None:
         keys = [p.key for p in self.plans]
