@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 # module-scoped servers and tests that build on each other stay together; 0 runs in-process.
 PYTEST_WORKERS ?= 2
 
-.PHONY: install run test lint arch bench clean
+.PHONY: install run test lint arch bench jobrun clean
 
 $(BIN)/steward: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ lint: install
 
 arch: install  ## no import circle; nothing but entry points imports the composition root
 	$(BIN)/pytest -q -p no:cacheprovider tests/unit/test_architecture.py
+
+jobrun: install  ## JobRun's journey, missed call to live, and its launch checklists, on both databases
+	$(BIN)/pytest -q -p no:cacheprovider examples/jobrun tests/e2e/test_onboarding_flow.py $(PYTEST_ARGS)
 
 bench: install  ## every benchmark; figures go to docs/benchmarks.md by hand
 	$(BIN)/python -m bench.ingest

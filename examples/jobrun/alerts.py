@@ -1,9 +1,13 @@
 """JobRun's alerts, delete checks and resets (its StuckClientDetector and cockpit v1).
 
-- the payment gate: a client who has not paid 2 hours after signing up alerts the founder by SMS
+- the payment gate: a client who has not paid 2 hours after reaching S5_CONFIRM_LIVE (its clock
+  starts when the link is texted, not at signup) alerts the founder by SMS
   (``JOBRUN_FOUNDER_SMS_URL``, an apprise URL such as ``twilio://SID:TOKEN@+447700900000/+447...``)
   beside the shared ``STEWARD_ALERT_URLS``; a payment clears it, ``reset-payment-alert`` ends its
   suppression so a later failure alerts again;
+- a client stuck in any other onboarding state beyond its dwell time ("stuck at S3 for 2 h")
+  alerts once, resolves when the client moves on; ``reset-stuck`` closes it and restarts the
+  state's clock;
 - a lapsed client (paid once, inactive for a day) is "stuck"; ``reset-stuck`` closes it;
 - the hard delete needs onboarding incomplete (never went live), alerts muted and payment
   inactive, plus the business name typed as confirmation.
@@ -19,10 +23,31 @@ from sqlalchemy.orm import Session
 
 from steward.alerts import queries
 from steward.alerts.rules import Rule, Severity
+from steward.flows import Flow
+from steward.onboarding import repository as onboarding
+from steward.onboarding.alerts import age, stuck_rule
 from steward.tenants.deletion import ALERTS_MUTED, PAYMENT_INACTIVE, DeleteCheck
 from steward.tenants.models import PaymentStatus, Tenant
 
 FOUNDER_SMS = tuple(u for u in [os.environ.get("JOBRUN_FOUNDER_SMS_URL", "")] if u)
+GATE = "S5_CONFIRM_LIVE"
+
+
+def payment_gate(session: Session, now: datetime, rule: Rule) -> list[queries.Match]:
+    """At S5 unpaid for the threshold, counted from reaching S5; a client signed up another way
+    (the admin API, no conversation) counts from signing up, as the default rule does."""
+    at_gate = [
+        queries.Match(
+            f"tenant:{c.tenant_id}",
+            f"{name} reached {GATE} {age(now - c.clock_at)} ago and has not paid",
+            c.tenant_id,
+            c.clock_at,
+        )
+        for c, name in onboarding.waiting_in(session, GATE, now - rule.threshold)
+    ]
+    signed_up = queries.payment_gate(session, now, rule)
+    talking = onboarding.having_conversation(session, [m.tenant_id or "" for m in signed_up])
+    return at_gate + [m for m in signed_up if m.tenant_id not in talking]
 
 
 def lapsed(session: Session, now: datetime, rule: Rule) -> list[queries.Match]:
@@ -40,6 +65,10 @@ def lapsed(session: Session, now: datetime, rule: Rule) -> list[queries.Match]:
     ]
 
 
+def rules(flow: Flow) -> list[Rule]:
+    return [*RULES, stuck_rule(flow, channels=FOUNDER_SMS)]
+
+
 RULES = [
     Rule(
         "payment_gate",
@@ -47,7 +76,7 @@ RULES = [
         severity=Severity.WARNING,
         threshold=timedelta(hours=2),
         renotify=timedelta(hours=12),
-        query=queries.payment_gate,
+        query=payment_gate,
         resets=("payment",),
         channels=FOUNDER_SMS,
         description="StuckClientDetector: at S5 without payment for 2 hours",

@@ -81,7 +81,8 @@ COVERS: tuple[tuple[str, str], ...] = (
     ("Create live product: JobRun Subscription (£49/month, 7-day trial)", "stripe.prices"),
     (
         "Create live payment link with metadata phone_number",
-        "not needed: the checkout carries tenant_id and plan metadata (journey.purchase)",
+        "not needed: S5 texts a checkout carrying metadata.phone_number, matched back by phone "
+        "(examples/jobrun/tests, make jobrun)",
     ),
     (
         "Add webhook endpoint: https://your-domain.com/api/webhooks/stripe",
@@ -105,11 +106,11 @@ COVERS: tuple[tuple[str, str], ...] = (
     ("Test admin endpoints (GET /api/admin/alerts)", "journey.purchase (admin API end to end)"),
     ("Document founder emergency procedures", "manual: a document"),
     ("Set up monitoring/logging aggregation", "manual: the host's log drain"),
-    ("Send test missed call", "manual: Twilio voice is outside Steward"),
-    ("Complete onboarding flow (S1 → S5)", "manual: JobRun's SMS onboarding"),
+    ("Send test missed call", "make jobrun in the Twilio sandbox; manual on the live number"),
+    ("Complete onboarding flow (S1 → S5)", "make jobrun (test_jobrun_first_customer)"),
     ("Complete Stripe checkout", "journey.purchase"),
     ("Verify client activation in database", "journey.purchase"),
     ("Verify trial dates set correctly", "journey.purchase (billing trialing), stripe.prices"),
-    ("Complete test call (S9)", "manual: Twilio voice is outside Steward"),
+    ("Complete test call (S9)", "make jobrun in the Twilio sandbox; manual on the live number"),
     ("Verify full system operational", "the whole preflight: GO"),
 )

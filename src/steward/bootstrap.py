@@ -27,6 +27,7 @@ from steward.inbox.worker import InboxWorkers
 from steward.kit.clock import Clock
 from steward.messaging.module import MODULE as MESSAGING
 from steward.module import Module, On, Queue, Schedule, Subscribe
+from steward.onboarding.module import MODULE as ONBOARDING
 from steward.ops.module import MODULE as OPS
 from steward.pools.module import MODULE as POOLS
 from steward.preflight.module import MODULE as PREFLIGHT
@@ -56,6 +57,7 @@ MODULES: tuple[Module, ...] = (
     POOLS,
     WALLETS,
     ALERTS,
+    ONBOARDING,
     COCKPIT,
     PREFLIGHT,
 )

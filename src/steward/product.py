@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from steward.checks import Check
 from steward.errors import ConfigError, InvalidInput
 from steward.flags.service import FlagSpec
+from steward.flows import Flow
 from steward.steps import Step
 
 if TYPE_CHECKING:  # type-only: these declarations' code runs on the runtime that holds the product
@@ -94,6 +95,8 @@ class Product:
     alert_rules: list[Rule] = field(default_factory=list)
     # Hard-delete checks (steward.tenants.deletion.DeleteCheck): all must pass to delete a tenant.
     delete_checks: list[DeleteCheck] = field(default_factory=list)
+    # How a new customer is onboarded (steward.flows): states, answers, guards, dwell times.
+    onboarding: Flow | None = None
     # Launch checks of the product's own (steward.checks.Check), run by ``steward preflight``.
     preflight: tuple[Check, ...] = ()
 

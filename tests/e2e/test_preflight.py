@@ -91,7 +91,7 @@ def test_each_check_broken_on_purpose_fails_with_its_fix(db: tuple[str, str]) ->
         old = server.runtime.clock.now() - timedelta(minutes=10)
         with server.runtime.db.transaction() as session:
             session.execute(
-                sa.insert(EXECUTORS).values(
+                sa.insert(Executor).values(
                     id="dead-worker",
                     role="worker",
                     app_version="x",

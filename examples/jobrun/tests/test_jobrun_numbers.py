@@ -25,6 +25,8 @@ def cli(settings: Any, *args: str) -> str:
         "STEWARD_PRODUCT": PRODUCT,
         "STEWARD_APP_VERSION": settings.app_version,
         "STEWARD_SANDBOX": "false",
+        "STEWARD_STRIPE_API_BASE": settings.stripe_api_base,
+        "STEWARD_STRIPE_API_KEY": settings.stripe_api_key,
         "STEWARD_LOG_LEVEL": "WARNING",
         "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),  # this checkout's code
         "COLUMNS": "200",

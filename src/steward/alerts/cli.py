@@ -21,6 +21,7 @@ from steward.audit import service as audit
 from steward.clikit import console, err, runtime, with_client
 from steward.errors import StewardError
 from steward.operators.service import create_operator
+from steward.subscriptions import activation
 from steward.tenants.deletion import TenantDeletion
 
 alerts_app = typer.Typer(
@@ -237,3 +238,19 @@ def tenants_delete(
             session, tenant_id, confirm=confirm, actor=_actor(), dry_run=dry_run
         )
     console.print(json.dumps(plan.as_dict(), indent=2), highlight=False)
+
+
+@tenants_app.command("activate")
+def tenants_activate(
+    tenant_id: str,
+    reason: Annotated[str, typer.Option(help="Why, for the audit log (required)")],
+    stripe_reference: Annotated[
+        str | None, typer.Option(help="The paid checkout session (cs_…) or subscription (sub_…)")
+    ] = None,
+) -> None:
+    """Activate a tenant whose payment Stripe confirms but whose webhook never came."""
+    with with_client() as rt:
+        done = activation.activate(
+            rt, tenant_id, reference=stripe_reference, reason=reason, actor=_actor()
+        )
+    console.print(f"{done.tenant_id} activated by hand: {done.status} on {done.subscription}")

@@ -10,8 +10,8 @@ from steward.errors import PermanentEventError, StewardError
 from steward.inbox.handlers import HandlerContext
 from steward.kit.phone import to_e164
 from steward.module import On
+from steward.subscriptions import matching, trials
 from steward.subscriptions import repository as repo
-from steward.subscriptions import trials
 from steward.subscriptions.machine import Change, Machine
 from steward.subscriptions.models import CheckoutStatus, Subscription, SubscriptionStatus
 from steward.tenants import repository as tenants_repo
@@ -71,20 +71,11 @@ def _move(
 # -- checkout --------------------------------------------------------------------------------
 def checkout_completed(ctx: HandlerContext) -> None:
     obj = ctx.data_object
-    if obj.get("mode") == "payment":
-        return  # a one-off payment (a wallet top-up), not a subscription
     metadata = obj.get("metadata") or {}
-    reference = obj.get("client_reference_id") or metadata.get("tenant_id")
-    if not reference:
-        raise PermanentEventError(
-            "checkout session has neither client_reference_id nor metadata.tenant_id, "
-            "so no tenant can be activated"
-        )
-    tenant = tenants_repo.find(ctx.session, reference, for_update=True)
-    if tenant is None:
-        raise PermanentEventError(
-            f"checkout session names tenant {reference}, which does not exist"
-        )
+    if obj.get("mode") == "payment":
+        matching.one_off(ctx, obj, metadata)
+        return
+    tenant = matching.checkout_tenant(ctx, obj, metadata)
     ctx.tenant_id = tenant.id
     if obj.get("payment_status") not in (None, "paid", "no_payment_required"):
         raise PermanentEventError(
