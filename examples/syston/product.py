@@ -7,6 +7,19 @@ from __future__ import annotations
 
 from examples.syston import provisioning
 from steward.product import Plan, Product
+from steward.signup.spec import PlanInputs, SignupSpec, declare
+
+# The public 3-step wizard (basic info → branding → plan). Unlike Syston's own: 15-minute step
+# tokens, unique slugs, verified emails before anything goes live, a kill switch that fails closed.
+SIGNUP = SignupSpec(
+    plans={
+        "starter": PlanInputs(urls=(provisioning.MAKE_WEBHOOK,)),
+        "pro": PlanInputs(confirm=True),
+    },
+    slug_collision="suggest",
+    one_tenant_per_email=False,
+    provision_unverified=False,
+)
 
 product = Product(
     name="Syston",
@@ -26,4 +39,5 @@ product = Product(
             provisioning=provisioning.PRO,
         ),
     ],
+    modules=(declare(SIGNUP),),
 )

@@ -13,6 +13,7 @@ from steward.alerts.module import MODULE as ALERTS
 from steward.audit.module import MODULE as AUDIT
 from steward.cockpit.module import MODULE as COCKPIT
 from steward.config import Settings
+from steward.customers.module import MODULE as CUSTOMERS
 from steward.db import Database
 from steward.engine import Engine
 from steward.errors import ConfigError
@@ -32,6 +33,7 @@ from steward.providers.stripe.gateway import StripeGateway
 from steward.providers.vapi import VapiClient
 from steward.provisioning.module import MODULE as PROVISIONING
 from steward.runtime import Runtime
+from steward.signup.module import MODULE as SIGNUP
 from steward.subscriptions.module import MODULE as SUBSCRIPTIONS
 from steward.tenants.module import MODULE as TENANTS
 from steward.tokens.service import TenantTokens
@@ -48,6 +50,8 @@ MODULES: tuple[Module, ...] = (
     PROVISIONING,
     WALLETS,
     ALERTS,
+    CUSTOMERS,
+    SIGNUP,
     COCKPIT,
 )
 
