@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from steward.customers import endpoints, ratelimit
+from steward.customers import endpoints, pages, web
 from steward.module import Module
 
 MODULE = Module(
     name="customers",
     routers=(endpoints.public, endpoints.tenant_api),
+    pages=(pages.router,),
     tables=("magic_links", "customer_sessions"),
-    mount=ratelimit.install,
+    mount=web.mount,
+    headers={"/account": web.HEADERS, "/signup": web.HEADERS},
 )

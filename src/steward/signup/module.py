@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from steward.module import Module
 from steward.runtime import Runtime
-from steward.signup import endpoints, workflows
+from steward.signup import endpoints, pages, workflows
 from steward.signup.tokens import StepTokens
 
 
@@ -15,6 +15,7 @@ def _setup(runtime: Runtime) -> None:
 MODULE = Module(
     name="signup",
     routers=(endpoints.public,),
+    pages=(pages.router,),
     subscribers=workflows.SUBSCRIBERS,
     setup=_setup,
     tables=("signups", "signup_idempotency"),
