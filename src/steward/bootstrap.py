@@ -27,6 +27,7 @@ from steward.inbox.worker import InboxWorkers
 from steward.kit.clock import Clock
 from steward.module import Module, On, Queue, Schedule, Subscribe
 from steward.ops.module import MODULE as OPS
+from steward.orders.module import MODULE as ORDERS
 from steward.product import Product, load_product
 from steward.providers.email import SmtpMailer
 from steward.providers.stripe.gateway import StripeGateway
@@ -48,6 +49,7 @@ MODULES: tuple[Module, ...] = (
     TENANTS,
     SUBSCRIPTIONS,
     PROVISIONING,
+    ORDERS,
     WALLETS,
     ALERTS,
     CUSTOMERS,

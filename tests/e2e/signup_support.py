@@ -23,15 +23,20 @@ def start(server: Server, name: str, email: str, **extra: Any) -> httpx.Response
     )
 
 
-def links(server: Server, email: str, timeout: float = 10) -> list[str]:
-    """Every magic-link token mailed to ``email`` so far (waits for the first)."""
+def links(server: Server, email: str, subject: str = "", timeout: float = 10) -> list[str]:
+    """Every magic-link token mailed to ``email`` so far whose subject starts with ``subject``
+    (waits for the first)."""
     sink = server.app.state.sandboxes.mail
-    server.wait_for(lambda: bool(sink.to(email)), timeout=timeout)
-    return [m for mail in sink.to(email) for m in LINK.findall(mail.text)]
+
+    def mails() -> list[Any]:
+        return [m for m in sink.to(email) if m.subject.startswith(subject)]
+
+    server.wait_for(lambda: bool(mails()), timeout=timeout)
+    return [t for mail in mails() for t in LINK.findall(mail.text)]
 
 
 def verify(server: Server, email: str) -> httpx.Response:
-    token = links(server, email)[-1]
+    token = links(server, email, "Confirm your email")[-1]
     return server.http.post("/public/auth/redeem", json={"token": token})
 
 

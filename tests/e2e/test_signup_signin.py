@@ -92,8 +92,7 @@ def test_magic_link_single_use_expiry_and_concurrent_redemption(db: tuple[str, s
         assert server.http.post("/public/auth/redeem", json={"token": token}).status_code == 401
         # expiry: a sign-in link asked for now is dead 16 minutes later
         server.http.post("/public/auth/link", json={"email": "link@club.example"})
-        server.wait_for(lambda: len(links(server, "link@club.example")) == 2)
-        late = links(server, "link@club.example")[1]
+        late = links(server, "link@club.example", "Sign in")[0]
         clock.advance(timedelta(minutes=16))
         assert server.http.post("/public/auth/redeem", json={"token": late}).status_code == 401
 
@@ -113,10 +112,10 @@ def test_sign_in_session_token_and_logout(db: tuple[str, str]) -> None:
                 "message": "if this email owns an account, a sign-in link is on its way",
             }
         assert abs(times["s@club.example"] - times["nobody@club.example"]) < 0.5
-        server.wait_for(lambda: len(links(server, "s@club.example")) == 2)
+
         assert not server.app.state.sandboxes.mail.to("nobody@club.example")
         r = server.http.post(
-            "/public/auth/redeem", json={"token": links(server, "s@club.example")[1]}
+            "/public/auth/redeem", json={"token": links(server, "s@club.example", "Sign in")[0]}
         )
         assert r.status_code == 200 and r.json()["tenant_id"] == tenant_id
         minted = server.http.post("/api/v1/token")

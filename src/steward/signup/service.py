@@ -27,6 +27,7 @@ from steward.tenants import repository as tenants_repo
 from steward.tenants import service as tenants
 from steward.tenants.models import BillingStatus
 
+STARTED = "signup.started"
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 
 
@@ -125,6 +126,8 @@ def start(
             updated_at=now,
         ),
     )
+    # what a product does at signup (GivrWrld: find or create the panel account) subscribes here
+    runtime.bus.publish(session, STARTED, tenant_id=tenant.id, data={"slug": chosen})
     link = customers.new_link(session, runtime, tenant.id, tenant.email, LinkPurpose.VERIFY)
     message = customers.email_link(
         runtime,
