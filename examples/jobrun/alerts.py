@@ -1,9 +1,13 @@
 """JobRun's alerts, delete checks and resets (its StuckClientDetector and cockpit v1).
 
-- the payment gate: a client who has not paid 2 hours after signing up alerts the founder by SMS
+- the payment gate: a client who has not paid 2 hours after reaching S5_CONFIRM_LIVE (its clock
+  starts when the link is texted, not at signup) alerts the founder by SMS
   (``JOBRUN_FOUNDER_SMS_URL``, an apprise URL such as ``twilio://SID:TOKEN@+447700900000/+447...``)
   beside the shared ``STEWARD_ALERT_URLS``; a payment clears it, ``reset-payment-alert`` ends its
   suppression so a later failure alerts again;
+- a client stuck in any other onboarding state beyond its dwell time ("stuck at S3 for 2 h")
+  alerts once, resolves when the client moves on; ``reset-stuck`` closes it and restarts the
+  state's clock;
 - a lapsed client (paid once, inactive for a day) is "stuck"; ``reset-stuck`` closes it;
 - the hard delete needs onboarding incomplete (never went live), alerts muted and payment
   inactive, plus the business name typed as confirmation.
@@ -20,9 +24,25 @@ from sqlalchemy.orm import Session
 from steward.alerts import queries
 from steward.alerts.rules import Rule, Severity
 from steward.cockpit.delete import ALERTS_MUTED, PAYMENT_INACTIVE, DeleteCheck
+from steward.flows import Flow
+from steward.onboarding import repository as onboarding
+from steward.onboarding.alerts import stuck_rule
 from steward.tenants.models import PaymentStatus, Tenant
 
 FOUNDER_SMS = tuple(u for u in [os.environ.get("JOBRUN_FOUNDER_SMS_URL", "")] if u)
+GATE = "S5_CONFIRM_LIVE"
+
+
+def payment_gate(session: Session, now: datetime, rule: Rule) -> list[queries.Match]:
+    return [
+        queries.Match(
+            f"tenant:{c.tenant_id}",
+            f"{name} reached {GATE} {queries._age(now - c.clock_at)} ago and has not paid",
+            c.tenant_id,
+            c.clock_at,
+        )
+        for c, name in onboarding.waiting_in(session, GATE, now - rule.threshold)
+    ]
 
 
 def lapsed(session: Session, now: datetime, rule: Rule) -> list[queries.Match]:
@@ -40,6 +60,10 @@ def lapsed(session: Session, now: datetime, rule: Rule) -> list[queries.Match]:
     ]
 
 
+def rules(flow: Flow) -> list[Rule]:
+    return [*RULES, stuck_rule(flow, channels=FOUNDER_SMS)]
+
+
 RULES = [
     Rule(
         "payment_gate",
@@ -47,7 +71,7 @@ RULES = [
         severity=Severity.WARNING,
         threshold=timedelta(hours=2),
         renotify=timedelta(hours=12),
-        query=queries.payment_gate,
+        query=payment_gate,
         resets=("payment",),
         channels=FOUNDER_SMS,
         description="StuckClientDetector: at S5 without payment for 2 hours",

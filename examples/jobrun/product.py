@@ -1,4 +1,5 @@
-"""JobRun's product: £49 a month with a 7-day trial, its operator alerts and its safe hard delete.
+"""JobRun's product: £49 a month with a 7-day trial, onboarding by SMS, its operator alerts and
+its safe hard delete.
 
 STEWARD_PRODUCT=examples.jobrun.product:product make run
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 from examples.jobrun import alerts
 from examples.jobrun import provisioning as numbers
+from examples.jobrun.onboarding import FLOW
 from steward.product import Plan, Product
 
 product = Product(
@@ -22,6 +24,7 @@ product = Product(
         )
     ],
     default_region="GB",
-    alert_rules=alerts.RULES,
+    alert_rules=alerts.rules(FLOW),
+    onboarding=FLOW,
     delete_checks=alerts.DELETE_CHECKS,
 )

@@ -26,6 +26,7 @@ from steward.inbox.service import Inbox, RetryPolicy
 from steward.inbox.worker import InboxWorkers
 from steward.kit.clock import Clock
 from steward.module import Module, On, Queue, Schedule, Subscribe
+from steward.onboarding.module import MODULE as ONBOARDING
 from steward.ops.module import MODULE as OPS
 from steward.orders.module import MODULE as ORDERS
 from steward.product import Product, load_product
@@ -52,6 +53,7 @@ MODULES: tuple[Module, ...] = (
     ORDERS,
     WALLETS,
     ALERTS,
+    ONBOARDING,
     CUSTOMERS,
     SIGNUP,
     COCKPIT,

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from steward.errors import ConfigError, InvalidInput
 from steward.flags.service import FlagSpec
+from steward.flows import Flow
 from steward.steps import Step
 
 if TYPE_CHECKING:  # type-only: these declarations' code runs on the runtime that holds the product
@@ -92,6 +93,8 @@ class Product:
     alert_rules: list[Rule] = field(default_factory=list)
     # Hard-delete checks (steward.cockpit.delete.DeleteCheck): all must pass to delete a tenant.
     delete_checks: list[DeleteCheck] = field(default_factory=list)
+    # How a new customer is onboarded (steward.flows): states, answers, guards, dwell times.
+    onboarding: Flow | None = None
 
     def __post_init__(self) -> None:
         keys = [p.key for p in self.plans]

@@ -25,8 +25,10 @@ def cli(settings: Any, *args: str) -> str:
         "STEWARD_PRODUCT": PRODUCT,
         "STEWARD_APP_VERSION": settings.app_version,
         "STEWARD_SANDBOX": "false",
+        "STEWARD_STRIPE_API_BASE": settings.stripe_api_base,
+        "STEWARD_STRIPE_API_KEY": settings.stripe_api_key,
         "STEWARD_LOG_LEVEL": "WARNING",
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
         "COLUMNS": "200",
     }
     done = subprocess.run(

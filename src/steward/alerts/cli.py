@@ -22,6 +22,7 @@ from steward.clikit import console, err, runtime, with_client
 from steward.cockpit.delete import delete_tenant
 from steward.errors import StewardError
 from steward.operators.service import create_operator
+from steward.subscriptions import activation
 
 alerts_app = typer.Typer(
     help="Operator alerts: list, sweep, acknowledge, test channels.", no_args_is_help=True
@@ -233,3 +234,19 @@ def tenants_delete(
     with with_client() as rt:
         plan = delete_tenant(rt, tenant_id, confirm=confirm, actor=_actor(), dry_run=dry_run)
     console.print(json.dumps(plan.as_dict(), indent=2), highlight=False)
+
+
+@tenants_app.command("activate")
+def tenants_activate(
+    tenant_id: str,
+    reason: Annotated[str, typer.Option(help="Why, for the audit log (required)")],
+    stripe_reference: Annotated[
+        str | None, typer.Option(help="The paid checkout session (cs_…) or subscription (sub_…)")
+    ] = None,
+) -> None:
+    """Activate a tenant whose payment Stripe confirms but whose webhook never came."""
+    with with_client() as rt:
+        done = activation.activate(
+            rt, tenant_id, reference=stripe_reference, reason=reason, actor=_actor()
+        )
+    console.print(f"{done.tenant_id} activated by hand: {done.status} on {done.subscription}")

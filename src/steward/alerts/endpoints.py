@@ -104,7 +104,8 @@ def reset_payment_alert(tenant_id: str, runtime: RuntimeDep, actor: Actor) -> Re
 
 @tenant_actions.patch("/{tenant_id}/reset-stuck", response_model=ResetOut)
 def reset_stuck(tenant_id: str, runtime: RuntimeDep, actor: Actor) -> ResetOut:
-    """Close the tenant's stuck alerts (rules declaring ``resets=("stuck",)``)."""
+    """Close the tenant's stuck alerts (rules declaring ``resets=("stuck",)``) and restart the
+    clock of a state-dwell rule, so the next sweep does not alert again at once."""
     return _reset(runtime, tenant_id, "stuck", actor)
 
 

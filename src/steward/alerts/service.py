@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -55,6 +56,9 @@ class AlertLog:
         self.db, self.clock, self.bus = db, clock, bus
         self.rules = rules
         self.channels = channels
+        # Called in a reset's transaction with (session, tenant id, kind): a domain whose rule
+        # measures time in a state restarts that clock, so the next sweep does not re-alert.
+        self.reset_hooks: list[Callable[[Session, str, str], None]] = []
 
     def rule(self, key: str) -> Rule:
         rule = self.rules.get(key)
@@ -333,6 +337,8 @@ class AlertLog:
                 )
                 repo.history(session, alert.id, now, "reset", f"{kind} reset by {actor}", actor)
                 closed.append(alert.id)
+            for hook in self.reset_hooks:
+                hook(session, tenant_id, kind)
             audit.record(
                 session,
                 now,

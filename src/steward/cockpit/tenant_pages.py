@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from steward.alerts import repository as alerts_repo
@@ -15,7 +17,11 @@ from steward.alerts.service import AlertLog
 from steward.cockpit import repository as repo
 from steward.cockpit import web
 from steward.cockpit.delete import delete_tenant
-from steward.errors import StewardError
+from steward.cockpit.masking import mask, scrub
+from steward.errors import InvalidInput, StewardError
+from steward.onboarding import repository as onboarding_repo
+from steward.onboarding.models import Conversation, FactKind
+from steward.subscriptions import activation
 from steward.tenants import repository as tenants_repo
 
 router = APIRouter(prefix="/cockpit", include_in_schema=False)
@@ -44,6 +50,7 @@ def tenant_page(request: Request, tenant_id: str) -> HTMLResponse:
         if mute is not None and mute.until is not None and mute.until <= runtime.clock.now():
             mute = None
         timeline = repo.tenant_timeline(session, tenant_id)
+        onboarding = _onboarding(session, onboarding_repo.by_tenant(session, tenant_id))
     dry = None
     if request.query_params.get("dry_run"):
         dry = delete_tenant(
@@ -54,8 +61,38 @@ def tenant_page(request: Request, tenant_id: str) -> HTMLResponse:
             dry_run=True,
         )
     return web.render(
-        request, "tenant.html", login, tenant=tenant, mute=mute, timeline=timeline, dry=dry
+        request,
+        "tenant.html",
+        login,
+        tenant=tenant,
+        mute=mute,
+        timeline=timeline,
+        dry=dry,
+        onboarding=onboarding,
     )
+
+
+def _onboarding(session: Session, conv: Conversation | None) -> dict[str, Any] | None:
+    """The conversation as the cockpit shows it: message bodies and personal answers masked."""
+    if conv is None:
+        return None
+    facts = onboarding_repo.facts(session, conv.id)
+    return {
+        "state": conv.state,
+        "status": conv.status.value,
+        "since": conv.state_entered_at,
+        "answers": scrub({f.name: f.value for f in facts if f.kind is FactKind.ANSWER}),
+        "signals": sorted(f.name for f in facts if f.kind is FactKind.SIGNAL),
+        "transitions": onboarding_repo.transitions(session, conv.id),
+        "turns": [
+            {"at": t.at, "direction": t.direction, "state": t.state, "body": mask(t.body)}
+            for t in onboarding_repo.turns(session, conv.id, limit=50)
+        ],
+    }
+
+
+def _no_reason() -> str:
+    raise InvalidInput("reason: say why the tenant is activated by hand", field="reason")
 
 
 @router.post("/tenants/{tenant_id}/{action}")
@@ -81,6 +118,16 @@ async def tenant_action(request: Request, tenant_id: str, action: str) -> Respon
         closed = runtime.service(AlertLog).reset(tenant_id, kind, actor=actor)
         return f"{len(closed)} {kind} alert(s) reset."
 
+    def activate() -> str:
+        done = activation.activate(
+            runtime,
+            tenant_id,
+            reference=form.get("stripe_reference") or None,
+            reason=form.get("reason", "").strip() or _no_reason(),
+            actor=actor,
+        )
+        return f"Activated by hand: {done.status} on {done.subscription}."
+
     def delete() -> str:
         plan = delete_tenant(runtime, tenant_id, confirm=form.get("confirm", ""), actor=actor)
         return f"Tenant {plan.name} deleted ({sum(plan.rows.values())} rows)."
@@ -90,6 +137,7 @@ async def tenant_action(request: Request, tenant_id: str, action: str) -> Respon
         "unmute": unmute,
         "reset-payment": lambda: reset("payment"),
         "reset-stuck": lambda: reset("stuck"),
+        "activate": activate,
         "delete": delete,
     }
     if action not in handlers:

@@ -8,7 +8,7 @@ from typing import Any
 
 from steward.errors import PermanentEventError, StewardError
 from steward.inbox.handlers import HandlerContext
-from steward.kit.phone import to_e164
+from steward.kit.phone import mask_phone, to_e164
 from steward.module import On
 from steward.subscriptions import repository as repo
 from steward.subscriptions import trials
@@ -71,20 +71,11 @@ def _move(
 # -- checkout --------------------------------------------------------------------------------
 def checkout_completed(ctx: HandlerContext) -> None:
     obj = ctx.data_object
-    if obj.get("mode") == "payment":
-        return  # a one-off payment (a wallet top-up), not a subscription
     metadata = obj.get("metadata") or {}
-    reference = obj.get("client_reference_id") or metadata.get("tenant_id")
-    if not reference:
-        raise PermanentEventError(
-            "checkout session has neither client_reference_id nor metadata.tenant_id, "
-            "so no tenant can be activated"
-        )
-    tenant = tenants_repo.find(ctx.session, reference, for_update=True)
-    if tenant is None:
-        raise PermanentEventError(
-            f"checkout session names tenant {reference}, which does not exist"
-        )
+    if obj.get("mode") == "payment":
+        _one_off(ctx, obj, metadata)
+        return
+    tenant = _checkout_tenant(ctx, obj, metadata)
     ctx.tenant_id = tenant.id
     if obj.get("payment_status") not in (None, "paid", "no_payment_required"):
         raise PermanentEventError(
@@ -123,6 +114,63 @@ def checkout_completed(ctx: HandlerContext) -> None:
     tenant.plan = plan.key
     if trial_days:
         trials.claim(ctx.session, ctx.runtime.product, tenant, ctx.runtime.clock.now())
+
+
+_UNNAMED = "checkout session has neither client_reference_id nor metadata.tenant_id"
+
+
+def _checkout_tenant(ctx: HandlerContext, obj: dict[str, Any], metadata: dict[str, Any]) -> Tenant:
+    """The tenant a checkout names, or, for a Payment Link (no reference), the one tenant whose
+    phone is ``metadata.phone_number`` or ``customer_details.phone``."""
+    reference = obj.get("client_reference_id") or metadata.get("tenant_id")
+    if reference:
+        tenant = tenants_repo.find(ctx.session, reference, for_update=True)
+        if tenant is None:
+            raise PermanentEventError(
+                f"checkout session names tenant {reference}, which does not exist"
+            )
+        return tenant
+    raw = metadata.get("phone_number") or (obj.get("customer_details") or {}).get("phone")
+    if not raw:
+        raise PermanentEventError(
+            f"{_UNNAMED}, nor a phone (metadata.phone_number, customer_details.phone), "
+            "so no tenant can be activated"
+        )
+    try:
+        phone = to_e164(str(raw), ctx.runtime.product.default_region)
+    except StewardError as exc:
+        raise PermanentEventError(f"{_UNNAMED}, and its phone cannot be read: {exc}") from exc
+    found = tenants_repo.by_phone(ctx.session, phone)
+    if len(found) != 1:
+        raise PermanentEventError(
+            f"{_UNNAMED}, and its phone {mask_phone(phone)} matches "
+            + ("no tenant" if not found else "more than one tenant")
+            + "; activate the right tenant by hand (POST /admin/api/tenants/{id}/activate) "
+            "or fix the phone and replay this event"
+        )
+    ctx.notes.append("tenant matched by phone")
+    return found[0]
+
+
+def _one_off(ctx: HandlerContext, obj: dict[str, Any], metadata: dict[str, Any]) -> None:
+    """A paid one-off checkout is a wallet top-up (the wallets handler applies it) or it names a
+    tenant; one that does neither would be money nobody accounts for, so it fails, visibly."""
+    if metadata.get("wallet_id") or obj.get("payment_status") != "paid":
+        return
+    reference = obj.get("client_reference_id") or metadata.get("tenant_id")
+    tenant = tenants_repo.find(ctx.session, reference) if reference else None
+    if tenant is None:
+        raise PermanentEventError(
+            f"paid one-off checkout {obj.get('id')} is not a wallet top-up and names "
+            + (f"tenant {reference}, which does not exist" if reference else "no tenant")
+            + "; nothing applied it"
+        )
+    ctx.tenant_id = tenant.id
+    tenants.note(
+        ctx.session, tenant, ctx.runtime.clock.now(), "one_off_payment",
+        f"one-off checkout {obj.get('id')} paid {obj.get('amount_total')} {obj.get('currency')}",
+        ctx.event.id,
+    )  # fmt: skip
 
 
 def checkout_expired(ctx: HandlerContext) -> None:

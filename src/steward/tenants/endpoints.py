@@ -6,9 +6,18 @@ from fastapi import APIRouter, Depends
 
 from steward.api.deps import Actor, CurrentTenant, RuntimeDep
 from steward.flags.endpoints import require_signups
+from steward.subscriptions import activation
 from steward.tenants import repository as repo
 from steward.tenants import service
-from steward.tenants.schemas import TenantCreate, TenantDetail, TenantOut, TenantToken, TimelineOut
+from steward.tenants.schemas import (
+    ActivatedOut,
+    ActivateIn,
+    TenantCreate,
+    TenantDetail,
+    TenantOut,
+    TenantToken,
+    TimelineOut,
+)
 
 admin = APIRouter(prefix="/admin/api/tenants", tags=["admin: tenants"])
 tenant_api = APIRouter(prefix="/api/v1", tags=["tenant API"])
@@ -33,6 +42,21 @@ def get_tenant(tenant_id: str, runtime: RuntimeDep, _admin: Actor) -> TenantDeta
         tenant = repo.get(session, tenant_id)
         timeline = [TimelineOut.model_validate(e) for e in repo.timeline(session, tenant_id)]
         return TenantDetail(**TenantOut.model_validate(tenant).model_dump(), timeline=timeline)
+
+
+@admin.post("/{tenant_id}/activate", response_model=ActivatedOut)
+def activate(tenant_id: str, body: ActivateIn, runtime: RuntimeDep, actor: Actor) -> ActivatedOut:
+    """Activate a tenant whose payment Stripe confirms but whose webhook never came (audited);
+    409 ``payment_not_confirmed`` when Stripe shows no payment. The late webhook is a no-op."""
+    done = activation.activate(
+        runtime, tenant_id, reference=body.stripe_reference, reason=body.reason, actor=actor
+    )
+    return ActivatedOut(
+        tenant_id=done.tenant_id,
+        billing_status=done.status,
+        stripe_subscription_id=done.subscription,
+        stripe_customer_id=done.customer,
+    )
 
 
 @admin.post("/{tenant_id}/token", response_model=TenantToken, status_code=201)

@@ -29,6 +29,16 @@ def find(session: Session, tenant_id: str, *, for_update: bool = False) -> Tenan
     return session.execute(stmt).scalar_one_or_none()
 
 
+def by_phone(session: Session, phone: str, limit: int = 2) -> list[Tenant]:
+    """Tenants with this E.164 phone, locked; two are enough to know it is ambiguous."""
+    return list(
+        session.execute(
+            sa.select(Tenant).where(Tenant.phone == phone).order_by(Tenant.id).limit(limit)
+            .with_for_update()
+        ).scalars()
+    )  # fmt: skip
+
+
 def find_by_stripe(
     session: Session, *, subscription_id: str | None, customer_id: str | None
 ) -> Tenant | None:

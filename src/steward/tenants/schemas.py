@@ -51,3 +51,15 @@ class TenantToken(BaseModel):
     token: str
     expires_in: int
     token_type: str = "Bearer"
+
+
+class ActivateIn(BaseModel):
+    reason: str = Field(min_length=3, max_length=500)  # why, for the audit log
+    stripe_reference: str | None = Field(default=None, max_length=255)  # cs_… or sub_…
+
+
+class ActivatedOut(BaseModel):
+    tenant_id: str
+    billing_status: str
+    stripe_subscription_id: str
+    stripe_customer_id: str | None
