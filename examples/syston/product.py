@@ -5,7 +5,7 @@ STEWARD_PRODUCT=examples.syston.product:product make run
 
 from __future__ import annotations
 
-from examples.syston import provisioning
+from examples.syston import onboarding, provisioning
 from steward.product import Plan, Product
 from steward.signup.spec import PlanInputs, SignupSpec, declare
 
@@ -40,4 +40,5 @@ product = Product(
         ),
     ],
     modules=(declare(SIGNUP),),
+    onboarding=onboarding.FLOW,  # the wizard's steps are this flow's states (web channel)
 )

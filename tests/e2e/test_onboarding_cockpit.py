@@ -8,6 +8,7 @@ import re
 from datetime import timedelta
 
 from examples.jobrun.tests.journey import jobrun
+
 from steward.operators.service import create_operator
 from tests.conftest import db
 

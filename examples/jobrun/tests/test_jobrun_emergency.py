@@ -4,10 +4,11 @@ webhook never came; ``steward tenants activate`` checks the payment in Stripe an
 
 from __future__ import annotations
 
-from examples.jobrun.tests.journey import jobrun
-from examples.jobrun.tests.test_jobrun_numbers import cli
 from tests.conftest import db
 from tests.support import ADMIN
+
+from examples.jobrun.tests.journey import jobrun
+from examples.jobrun.tests.test_jobrun_numbers import cli
 
 __all__ = ["db"]
 

@@ -76,6 +76,26 @@ def test_starter_happy_path(db: tuple[str, str]) -> None:
         final = provisioned(server, status.json()["token"])
         assert final["provisioning"] == "complete" and final["next"] == "provisioning"
         assert "GET" in seen  # the Make.com webhook was validated for real
+        # the wizard's steps were the onboarding flow's states, on the web channel
+        tenant_id = done["start"]["tenant_id"]
+
+        def live() -> bool:
+            r = server.http.get(f"/admin/api/onboarding/{tenant_id}", headers=ADMIN)
+            return r.status_code == 200 and bool(r.json()["live"])
+
+        server.wait_for(live, timeout=20)
+        conv = server.http.get(f"/admin/api/onboarding/{tenant_id}", headers=ADMIN).json()
+        assert conv["channel"] == "web" and conv["state"] == "LIVE"
+        assert [t["to_state"] for t in conv["transitions"]] == [
+            "BASIC",
+            "BRAND",
+            "PLAN",
+            "VERIFY",
+            "PAY",
+            "LIVE",
+        ]
+        assert set(conv["answers"]) == {"start", "brand", "plan"}
+        assert conv["signals"]["email_verified"] == "true"
 
 
 def test_idempotency_same_steps_twice(db: tuple[str, str]) -> None:

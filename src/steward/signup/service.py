@@ -19,6 +19,7 @@ from steward.providers.email import EmailMessage
 from steward.provisioning import repository as provisioning_repo
 from steward.provisioning.urlcheck import UnsafeUrl, check_target
 from steward.runtime import Runtime
+from steward.signup import flow
 from steward.signup import repository as repo
 from steward.signup.models import EXPECTS, Signup, SignupState
 from steward.signup.spec import SignupSpec, next_step
@@ -126,6 +127,14 @@ def start(
             updated_at=now,
         ),
     )
+    flow.answer(
+        session,
+        runtime,
+        tenant.id,
+        "start",
+        canonical({"name": name, "email": tenant.email, "slug": chosen}),
+        address=tenant.email,
+    )
     # what a product does at signup (GivrWrld: find or create the panel account) subscribes here
     runtime.bus.publish(session, STARTED, tenant_id=tenant.id, data={"slug": chosen})
     link = customers.new_link(session, runtime, tenant.id, tenant.email, LinkPurpose.VERIFY)
@@ -165,6 +174,7 @@ def brand(
         return Outcome(body)
     if logo_url:
         _safe_url("logo_url", logo_url, runtime)
+    flow.answer(session, runtime, tenant_id, "brand", data)
     repo.move(
         session,
         tenant_id,
@@ -222,6 +232,7 @@ def choose_plan(
             raise InvalidInput(f"inputs.{name}: required for {plan_key}", field=name)
         _safe_url(f"inputs.{name}", value, runtime)
         provisioning_repo.put_input(session, tenant_id, name, value, now)
+    flow.answer(session, runtime, tenant_id, "plan", data)
     repo.move(session, tenant_id, SignupState.COMPLETE, now, plan_data=data, plan=plan_key)
     tenant = tenants_repo.get(session, tenant_id, for_update=True)
     tenant.plan = plan_key

@@ -9,7 +9,7 @@ from steward.errors import ConfigError
 from steward.events import repository as events_repo
 from steward.module import Subscribe
 from steward.runtime import current
-from steward.signup import service
+from steward.signup import flow, service
 from steward.signup.spec import SignupSpec
 
 
@@ -27,6 +27,7 @@ def go_live_if_ready(domain_event_id: int) -> None:
         return
     with runtime.db.transaction() as session:
         event = events_repo.get(session, domain_event_id)
+        flow.verified(session, runtime, event.tenant_id or "", f"domain_event:{event.id}")
         service.on_verified(session, runtime, spec, event.tenant_id or "")
 
 
