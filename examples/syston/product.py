@@ -29,6 +29,7 @@ product = Product(
             name="Starter",
             price=1900,
             currency="gbp",
+            trial_days=14,  # the owner is emailed before it ends (Stripe's trial_will_end)
             provisioning=provisioning.STARTER,
         ),
         Plan(
