@@ -1,12 +1,13 @@
 """Syston's provisioner (its Provisioner Durable Object, seed 004) as Steward steps.
 
 starter: seed defaults (welcome post + sample fixture) → configure routing → validate the
-         Make.com webhook (HEAD → GET → OPTIONS, lenient) → the owner's magic link → complete
+         Make.com webhook (HEAD → GET → OPTIONS, lenient) → the owner's sign-in link → a signed
+         "site.provisioned" POST to the Make.com webhook → complete
 pro:     seed defaults → routing → deploy automations → deploy Apps Script (when enabled) →
-         magic link → complete
+         sign-in link → complete
 
-The customer gives the Make.com webhook before paying (Syston's /public/signup/starter/make):
-``PUT /api/v1/provisioning/inputs/make_webhook_url``. ``SYSTON_APPS_SCRIPT=1`` enables the Apps
+The customer gives the Make.com webhook at the wizard's plan step (``POST /public/signup/plan``)
+or ``PUT /api/v1/provisioning/inputs/make_webhook_url``. ``SYSTON_APPS_SCRIPT=1`` enables the Apps
 Script step; ``STEWARD_PROVISIONING_DRY_RUN`` is Syston's DRY_RUN (no webhook call, no email).
 """
 
@@ -23,6 +24,8 @@ from typing import Any
 import httpx
 from standardwebhooks.webhooks import Webhook
 
+from steward.customers import service as customers
+from steward.customers.models import LinkPurpose
 from steward.provisioning import Retry, Step, StepContext, kinds
 from steward.provisioning import repository as repo
 from steward.provisioning.models import Resource
@@ -75,11 +78,6 @@ def deploy_apps_script(ctx: StepContext) -> dict[str, Any]:
     return {"deployed": "sheet_sync"}
 
 
-def _token(ctx: StepContext) -> str:
-    """The same link on every attempt: derived from the step's idempotency key."""
-    return hashlib.sha256(ctx.idempotency_key.encode()).hexdigest()[:32]
-
-
 def apps_script_enabled(_steward: Any) -> bool:
     return os.environ.get("SYSTON_APPS_SCRIPT", "") in ("1", "true", "yes")
 
@@ -104,14 +102,25 @@ ROUTING = Step(
 MAKE = kinds.validate_webhook(
     "validate_make_webhook", kinds.tenant_input(MAKE_WEBHOOK), strict=False
 )
-MAGIC_LINK = kinds.send_email(
-    "send_magic_link",
-    "Your Syston site is ready",
-    lambda ctx: (
-        f"Hello {ctx.tenant.name},\n\nSign in to your club site with this one-time link:\n"
-        f"https://app.syston.example/magic/{_token(ctx)}\n"
-    ),
-)
+
+
+def _sign_in_text(ctx: StepContext) -> str:
+    """A real sign-in link (single use, stored only as a hash), not a token nobody checks."""
+    runtime = ctx.runtime
+    with runtime.db.transaction() as session:
+        token = customers.new_link(
+            session, runtime, ctx.tenant.id, ctx.tenant.email, LinkPurpose.SIGN_IN
+        )
+    minutes = runtime.settings.magic_link_ttl_seconds // 60
+    return (
+        f"Hello {ctx.tenant.name},\n\nYour club site is ready. Sign in with this one-time link "
+        f"(it works for {minutes} minutes; ask for a new one any time at "
+        f"{runtime.settings.public_url.rstrip('/')}/account/signin):\n"
+        f"{customers.link_url(runtime, token)}\n"
+    )
+
+
+MAGIC_LINK = kinds.send_email("send_magic_link", "Your Syston site is ready", _sign_in_text)
 AUTOMATIONS_STEP = Step(
     "deploy_automations",
     deploy_automations,

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+from tests.e2e.signup_support import LINK
 from tests.e2e.subscription_support import pay, signup
 from tests.support import ADMIN, Server, free_port, settings_for
 
@@ -137,7 +138,10 @@ def test_starter_and_pro_from_payment_to_complete(db: tuple[str, str]) -> None:
         assert set(mails) == {"owner@syston.example", "pro@syston.example"}
         link = mails["owner@syston.example"]
         assert link.subject == "Your Syston site is ready" and link.deliveries == 1
-        assert "https://app.syston.example/magic/" in link.text
+        token = LINK.findall(link.text)[0]  # a real sign-in link: it opens a session, once
+        r = server.http.post("/public/auth/redeem", json={"token": token})
+        assert r.status_code == 200 and r.json()["tenant_id"] in (starter, pro)
+        assert server.http.post("/public/auth/redeem", json={"token": token}).status_code == 401
         sent_id = steps["send_magic_link"]["output"]["message_id"]
         assert link.message_id.strip().strip("<>") in sent_id  # the step's key is the Message-ID
 

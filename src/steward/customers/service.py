@@ -12,13 +12,16 @@ import secrets
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 
 import structlog
 from sqlalchemy.orm import Session
 
+from steward.config import Settings
 from steward.customers import repository as repo
 from steward.customers.models import CustomerSession, LinkPurpose, MagicLink
 from steward.errors import Unauthorized
+from steward.kit.clock import Clock
 from steward.providers.email import EmailMessage
 from steward.runtime import Runtime
 from steward.tenants import repository as tenants_repo
@@ -28,6 +31,15 @@ log = structlog.get_logger("steward.customers")
 
 COOKIE = "steward_customer"
 MAX_TENANTS_PER_LINK_REQUEST = 5
+
+
+class LinkRuntime(Protocol):
+    """What making a link needs (a Runtime, or a provisioning step's runtime)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def clock(self) -> Clock: ...
 
 
 class InvalidLink(Unauthorized):
@@ -56,7 +68,7 @@ class Customer:
 
 
 def new_link(
-    session: Session, runtime: Runtime, tenant_id: str, email: str, purpose: LinkPurpose
+    session: Session, runtime: LinkRuntime, tenant_id: str, email: str, purpose: LinkPurpose
 ) -> str:
     """Record a link; returns its token (the only copy: email it, never store it)."""
     token = secrets.token_urlsafe(32)
@@ -75,7 +87,7 @@ def new_link(
     return token
 
 
-def link_url(runtime: Runtime, token: str) -> str:
+def link_url(runtime: LinkRuntime, token: str) -> str:
     return f"{runtime.settings.public_url.rstrip('/')}/account/link/{token}"
 
 
