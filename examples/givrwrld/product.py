@@ -5,7 +5,7 @@ STEWARD_PRODUCT=examples.givrwrld.product:product make run
 
 from __future__ import annotations
 
-from examples.givrwrld import provisioning
+from examples.givrwrld import provisioning, signup
 from steward.product import Plan, Product
 
 product = Product(
@@ -24,4 +24,5 @@ product = Product(
             provisioning=provisioning.STEPS,
         ),
     ],
+    modules=signup.MODULES,
 )

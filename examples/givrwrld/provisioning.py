@@ -69,6 +69,27 @@ def game(ctx: StepContext) -> str:
     return ctx.tenant.plan.split("_", 1)[0]  # plan "minecraft_4gb" -> "minecraft"
 
 
+def delete_server(ctx: StepContext) -> dict[str, Any]:
+    """The undo of create_server: this order's server only (its id is the step's output)."""
+    server_id = (ctx.output.get("response") or {}).get("id")
+    if not server_id:
+        return {"deleted": None}
+    try:
+        r = httpx.delete(
+            f"{panel(ctx)}/api/servers/{server_id}",
+            headers=_headers(ctx),
+            timeout=10,
+            verify=urlcheck.tls_context(),
+        )
+    except httpx.HTTPError as exc:
+        raise ProviderError(f"panel DELETE server: {type(exc).__name__}") from exc
+    if r.status_code >= 500:
+        raise ProviderError(f"panel DELETE server: {r.status_code}")
+    if r.status_code not in (204, 404):  # 404: already gone, which is what we want
+        raise PermanentStepError(f"panel DELETE server: {r.status_code} {r.text[:200]}")
+    return {"deleted": server_id}
+
+
 CREATE_SERVER = kinds.http_call(
     "create_server",
     "POST",
@@ -79,6 +100,7 @@ CREATE_SERVER = kinds.http_call(
         "external_id": ctx.idempotency_key,  # the callback names the run by it
     },
     headers=lambda ctx: {"Authorization": f"Bearer {ctx.runtime.settings.panel_api_key}"},
+    undo=delete_server,
     timeout_seconds=10,
     retry=RETRY,
 )

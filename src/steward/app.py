@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from steward import __version__, migrate
 from steward import logging as steward_logging
@@ -72,6 +73,15 @@ def create_app(settings: Settings | None = None, steward: Steward | None = None)
     if not production:
         headers.setdefault("/docs", DOCS)
     app.add_middleware(SecurityHeaders, by_prefix=headers, hsts=production)
+    if settings.cors_allowlist:  # only the listed origins; credentials for the session cookie
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_allowlist,
+            allow_credentials=True,
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+            max_age=600,
+        )
     return app
 
 

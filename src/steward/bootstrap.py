@@ -14,6 +14,7 @@ from steward.alerts.service import AlertLog
 from steward.audit.module import MODULE as AUDIT
 from steward.cockpit.module import MODULE as COCKPIT
 from steward.config import Settings
+from steward.customers.module import MODULE as CUSTOMERS
 from steward.db import Database
 from steward.engine import Engine
 from steward.errors import ConfigError
@@ -29,6 +30,7 @@ from steward.messaging.module import MODULE as MESSAGING
 from steward.module import Module, On, Queue, Schedule, Subscribe
 from steward.onboarding.module import MODULE as ONBOARDING
 from steward.ops.module import MODULE as OPS
+from steward.orders.module import MODULE as ORDERS
 from steward.pools.module import MODULE as POOLS
 from steward.preflight.module import MODULE as PREFLIGHT
 from steward.product import Product, load_product
@@ -38,6 +40,7 @@ from steward.providers.twilio.gateway import TwilioGateway
 from steward.providers.vapi import VapiClient
 from steward.provisioning.module import MODULE as PROVISIONING
 from steward.runtime import Runtime
+from steward.signup.module import MODULE as SIGNUP
 from steward.subscriptions.module import MODULE as SUBSCRIPTIONS
 from steward.tenants.deletion import DEFAULT_CHECKS, TenantDeletion
 from steward.tenants.module import MODULE as TENANTS
@@ -55,9 +58,12 @@ MODULES: tuple[Module, ...] = (
     SUBSCRIPTIONS,
     PROVISIONING,
     POOLS,
+    ORDERS,
     WALLETS,
     ALERTS,
     ONBOARDING,
+    CUSTOMERS,
+    SIGNUP,
     COCKPIT,
     PREFLIGHT,
 )

@@ -118,6 +118,20 @@ class Settings(BaseSettings):
     pool_purchase_pools: str = "numbers"  # comma-separated pool names
     pool_purchase_max_per_day: int = Field(default=5, ge=0)  # per pool, UTC day
 
+    # Signup and customer sign-in
+    signup_token_ttl_seconds: int = Field(default=900, gt=0, le=3600)  # a wizard step's token
+    signup_token_audience: str = "signup"  # never the tenant API's audience
+    magic_link_ttl_seconds: int = Field(default=900, gt=0, le=86400)  # sign-in/verify links
+    customer_session_seconds: int = Field(default=7 * 86400, gt=0)  # customer cookie lifetime
+    signup_rate_limit: int = Field(default=10, ge=1)  # signup starts per address per window
+    signin_rate_limit: int = Field(default=10, ge=1)  # sign-in link requests per address
+    rate_limit_window_seconds: int = Field(default=3600, gt=0)
+    cors_origins: str = ""  # comma-separated origins allowed on /public and /api/v1; none if empty
+
+    @cached_property
+    def cors_allowlist(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
+
     @field_validator("database_url")
     @classmethod
     def _normalise_url(cls, value: str) -> str:

@@ -10,15 +10,22 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import pytest
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+from tests.e2e.signup_support import LINK
 from tests.e2e.subscription_support import pay, signup
 from tests.support import ADMIN, Server, free_port, settings_for
 
+from examples.syston.provisioning import make_signing_secret
+
 PRODUCT = "examples.syston.product:product"
+posts: list[tuple[dict[str, str], bytes]] = []  # what the last make_com() received by POST
 
 
 @contextmanager
 def make_com() -> Iterator[tuple[str, list[str]]]:
-    """A Make.com-like webhook receiver: HEAD is refused with 500, GET answers 200."""
+    """A Make.com-like webhook receiver: HEAD is refused with 500, GET answers 200; POSTs are
+    kept in ``posts`` (headers, body)."""
     seen: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
@@ -34,9 +41,16 @@ def make_com() -> Iterator[tuple[str, list[str]]]:
         def do_GET(self) -> None:
             self._answer(200)
 
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", "0"))
+            posts.append(({k.lower(): v for k, v in self.headers.items()}, self.rfile.read(length)))
+            self.send_response(204)
+            self.end_headers()
+
         def log_message(self, *args: Any) -> None:
             pass
 
+    posts.clear()
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -88,8 +102,17 @@ def test_starter_and_pro_from_payment_to_complete(db: tuple[str, str]) -> None:
             "configure_routing",
             "validate_make_webhook",
             "send_magic_link",
+            "notify_make",
         ]
         assert all(s["state"] == "done" and s["attempts"] == 1 for s in steps.values())
+        # Steward's call to the customer's webhook verifies with the tenant's Standard Webhooks
+        # secret, and with no other
+        ((headers, payload),) = posts
+        secret = make_signing_secret(server.runtime, starter)
+        assert Webhook(secret).verify(payload, headers)["data"]["tenant_id"] == starter
+        assert headers["webhook-id"] == steps["notify_make"]["output"]["webhook_id"]
+        with pytest.raises(WebhookVerificationError):
+            Webhook(make_signing_secret(server.runtime, pro)).verify(payload, headers)
         assert steps["validate_make_webhook"]["output"] == {
             "url": hook,
             "method": "GET",
@@ -115,7 +138,10 @@ def test_starter_and_pro_from_payment_to_complete(db: tuple[str, str]) -> None:
         assert set(mails) == {"owner@syston.example", "pro@syston.example"}
         link = mails["owner@syston.example"]
         assert link.subject == "Your Syston site is ready" and link.deliveries == 1
-        assert "https://app.syston.example/magic/" in link.text
+        token = LINK.findall(link.text)[0]  # a real sign-in link: it opens a session, once
+        r = server.http.post("/public/auth/redeem", json={"token": token})
+        assert r.status_code == 200 and r.json()["tenant_id"] in (starter, pro)
+        assert server.http.post("/public/auth/redeem", json={"token": token}).status_code == 401
         sent_id = steps["send_magic_link"]["output"]["message_id"]
         assert link.message_id.strip().strip("<>") in sent_id  # the step's key is the Message-ID
 
@@ -150,6 +176,7 @@ def test_a_refused_webhook_fails_the_starter_run_with_its_reason(db: tuple[str, 
             "done",
             "done",
             "failed",
+            "pending",
             "pending",
         ]
         assert server.app.state.sandboxes.mail.messages == []

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import traceback
 from typing import Any
+
+import structlog
 
 from steward.errors import IllegalTransition
 from steward.provisioning import repository as repo
@@ -17,6 +20,8 @@ from steward.provisioning.models import Run, RunKind, RunState, StepState
 from steward.runtime import Runtime
 from steward.steps import PermanentStepError, Step, StepContext, TenantInfo, Wait
 from steward.tenants import repository as tenants_repo
+
+log = structlog.get_logger("steward.provisioning")
 
 SWITCH_TOPIC = "provisioning.switch"
 
@@ -110,6 +115,7 @@ def attempt(
     error: str | None = None
     permanent = False
     result: Any = None
+    started = time.monotonic()
     try:
         if step.when is not None and not step.when(runtime):
             result = {"skipped": "not enabled for this product"}
@@ -123,6 +129,16 @@ def attempt(
         error = f"{type(exc).__name__}: {exc}"
         if not isinstance(exc, StepTimeout):
             error += "\n" + "".join(traceback.format_exception(exc)[-3:])
+    log.info(
+        "provisioning.step",
+        tenant_id=info.id,
+        plan=info.plan,
+        run_key=run_key,
+        step=name,
+        attempt=attempt_no,
+        ok=error is None,
+        duration_ms=round((time.monotonic() - started) * 1000, 1),
+    )
     with runtime.db.transaction() as session:
         try:
             if isinstance(result, Wait) and error is None:

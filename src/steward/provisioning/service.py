@@ -113,6 +113,50 @@ def open_provision(
     )
 
 
+def open_order(
+    session: Session, runtime: Runtime, tenant_id: str, plan: str, order_id: str
+) -> tuple[Run, bool]:
+    """One order's own provisioning run, keyed by the order (a customer may have several)."""
+    plan_key = runtime.product.plan(plan).key
+    key = f"order:{order_id}"
+    steps = declared_steps(runtime.product, plan_key, RunKind.PROVISION)
+    return _open(
+        session,
+        runtime,
+        key=key,
+        tenant_id=tenant_id,
+        plan=plan_key,
+        kind=RunKind.PROVISION,
+        generation=1,
+        names=[(s.name, f"{key}:{s.name}") for s in steps],
+        cause_event_id=None,
+        dry_run=None,
+    )
+
+
+def open_undo(session: Session, runtime: Runtime, run_key: str) -> tuple[Run, bool]:
+    """Undo one given provisioning run (e.g. one order's), leaving the tenant's others alone."""
+    target = repo.by_key(session, run_key)
+    if target is None:
+        raise NotFound(f"no provisioning run {run_key}")
+    if target.state in (RunState.PROCESSING, RunState.PENDING, RunState.WAITING):
+        raise Conflict(f"run {target.id} is {target.state.value}: cancel it first")
+    pairs = undo_steps(runtime.product, target, repo.steps(session, target.id))
+    return _open(
+        session,
+        runtime,
+        key=f"undo:{run_key}",
+        tenant_id=target.tenant_id,
+        plan=target.plan,
+        kind=RunKind.DEPROVISION,
+        generation=target.generation,
+        names=[(s.name, r.idempotency_key) for s, r in pairs],
+        cause_event_id=None,
+        dry_run=target.dry_run,
+        target_run_id=target.id,
+    )
+
+
 def start(
     session: Session, runtime: Runtime, tenant_id: str, plan: str | None, *, dry_run: bool
 ) -> Run:

@@ -212,6 +212,7 @@ def finish(run_id: int, state: str, reason: str | None) -> None:
         now = runtime.clock.now()
         repo.move_run(session, run_id, to, now, reason=reason, finished_at=now, waiting_on=None)
         tenant = tenants_repo.get(session, run.tenant_id)
+        tenant_id, plan, began = run.tenant_id, run.plan, run.started_at or run.created_at
         message = f"{run.kind.value} run {run.key} {to.value}" + (f": {reason}" if reason else "")
         tenants.note(session, tenant, now, "provisioning", message)
         if to is RunState.FAILED:
@@ -228,7 +229,15 @@ def finish(run_id: int, state: str, reason: str | None) -> None:
                 tenant_id=run.tenant_id,
                 data={"run_id": run.id, "key": run.key, "plan": run.plan},
             )
-    log.info("provisioning.finished", run_id=run_id, state=state, reason=reason)
+    log.info(
+        "provisioning.finished",
+        run_id=run_id,
+        tenant_id=tenant_id,
+        plan=plan,
+        state=state,
+        reason=reason,
+        duration_ms=round((now - began).total_seconds() * 1000, 1),
+    )
 
 
 def notify(runtime: Runtime, topic: str) -> int:

@@ -34,15 +34,21 @@ def days(n: int) -> timedelta:
     return timedelta(days=n)
 
 
-def identity_keys(product: Product, tenant: Tenant) -> list[str]:
-    email = tenant.email.strip().lower()
-    local, _, domain = email.partition("@")
+def normalize_email(email: str) -> str:
+    """One identity per inbox: lower case, no +tag, no dots in a Gmail local part."""
+    local, _, domain = email.strip().lower().partition("@")
     local = local.split("+", 1)[0]
     if domain in ("gmail.com", "googlemail.com"):
         local = local.replace(".", "")
+    return f"{local}@{domain}"
+
+
+def identity_keys(product: Product, tenant: Tenant) -> list[str]:
+    normalized = normalize_email(tenant.email)
+    domain = normalized.partition("@")[2]
     keys = []
     if "email" in product.trial_identity:
-        keys.append(f"email:{local}@{domain}")
+        keys.append(f"email:{normalized}")
     if "phone" in product.trial_identity and tenant.phone:
         keys.append(f"phone:{tenant.phone}")
     if "email_domain" in product.trial_identity and domain not in PUBLIC_DOMAINS:

@@ -95,6 +95,17 @@ class PanelSandbox:
             timer.start()
             return server
 
+        @app.delete("/api/servers/{server_id}", status_code=204, response_model=None)
+        def delete_server(server_id: str) -> None:
+            with self._lock:
+                for server in self.servers.values():
+                    if server["id"] == server_id:
+                        if server["status"] != "deleted":
+                            server["status"] = "deleted"
+                            self.effects[f"deleted:{server_id}"] += 1
+                        return
+            raise HTTPException(404, "no such server")
+
         @app.get("/api/servers/{server_id}")
         def get_server(server_id: str) -> dict[str, Any]:
             for server in self.servers.values():

@@ -135,6 +135,50 @@ class StripeGateway:
             starting_after = page.data[-1].id
 
     # -- wallets: top-ups and off-session recharges ----------------------------------
+    def create_order_checkout(
+        self,
+        *,
+        order_id: str,
+        tenant_id: str,
+        name: str,
+        amount: int,
+        currency: str,
+        success_url: str,
+        cancel_url: str,
+        idempotency_key: str,
+        customer_id: str | None = None,
+        email: str | None = None,
+    ) -> CheckoutSession:
+        """A one-off checkout (mode=payment) for one order; its completion provisions the order."""
+        params: dict[str, Any] = {
+            "mode": "payment",
+            "client_reference_id": tenant_id,
+            "metadata": {"order_id": order_id, "tenant_id": tenant_id, "purpose": "order"},
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": currency,
+                        "unit_amount": amount,
+                        "product_data": {"name": name},
+                    },
+                }
+            ],
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+        }
+        if customer_id:
+            params["customer"] = customer_id
+        elif email:
+            params["customer_email"] = email
+        try:
+            session = self.client.v1.checkout.sessions.create(
+                cast(Any, params), options={"idempotency_key": idempotency_key}
+            )
+        except stripe.StripeError as exc:
+            raise ProviderError(f"stripe: cannot create order checkout: {exc}") from exc
+        return CheckoutSession(id=session.id, url=str(session.url))
+
     def create_topup_checkout(
         self,
         *,

@@ -1,0 +1,2 @@
+"""Customers of a tenant signing in: magic links (email verification and sign-in), sessions,
+and rate limits per client address."""

@@ -1,0 +1,2 @@
+"""Orders: a customer buying several things (GivrWrld's servers), each paid, provisioned and
+cancelled on its own."""
