@@ -30,7 +30,9 @@ from steward.product import Product, load_product
 from steward.providers.email import SmtpMailer
 from steward.providers.stripe.gateway import StripeGateway
 from steward.providers.vapi import VapiClient
+from steward.providers.whop.gateway import WhopGateway
 from steward.provisioning.module import MODULE as PROVISIONING
+from steward.recovery.module import MODULE as RECOVERY
 from steward.runtime import Runtime
 from steward.subscriptions.module import MODULE as SUBSCRIPTIONS
 from steward.tenants.module import MODULE as TENANTS
@@ -47,6 +49,7 @@ MODULES: tuple[Module, ...] = (
     SUBSCRIPTIONS,
     PROVISIONING,
     WALLETS,
+    RECOVERY,
     ALERTS,
     COCKPIT,
 )
@@ -92,6 +95,9 @@ def runtime_for(settings: Settings, clock: Clock, product: Product) -> Runtime:
     vapi_base = settings.vapi_api_base
     if not vapi_base and settings.sandbox:
         vapi_base = settings.public_url.rstrip("/") + "/sandbox/vapi"
+    whop_base = settings.whop_api_base
+    if not whop_base and settings.sandbox:
+        whop_base = settings.public_url.rstrip("/") + "/sandbox/whop/api/v1"
     smtp_url = settings.smtp_url or f"smtp://127.0.0.1:{settings.sandbox_smtp_port}"
     db = Database(settings.database_url)
     return Runtime(
@@ -104,6 +110,7 @@ def runtime_for(settings: Settings, clock: Clock, product: Product) -> Runtime:
         mailer=SmtpMailer(smtp_url, settings.email_from),
         stripe=StripeGateway(settings.stripe_api_key, api_base),
         vapi=VapiClient(vapi_base or "https://api.vapi.ai", settings.vapi_api_key),
+        whop=WhopGateway(settings.whop_api_key, whop_base),
         tokens=TenantTokens(
             settings.tenant_token_keys,
             algorithm=settings.tenant_token_algorithm,

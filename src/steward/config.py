@@ -98,6 +98,17 @@ class Settings(BaseSettings):
     alert_delivery_attempts: int = Field(default=5, ge=1)  # per channel and notification
     alert_delivery_backoff_seconds: float = Field(default=5.0, ge=0)  # doubled per attempt
     operator_session_seconds: int = Field(default=8 * 3600, gt=0)  # cockpit login lifetime
+    # Whop and recovery
+    whop_webhook_secret: str = "whsec_whop_steward_dev"  # comma-separated: all verify (rotation)
+    whop_api_key: str = "apik_whop_sandbox"
+    whop_api_base: str = ""  # empty: real Whop; <public_url>/sandbox/whop/api/v1 when sandbox on
+    whop_app_id: str = "app_steward_dev"  # the audience of x-whop-user-token
+    whop_jwks_url: str = ""  # empty: Whop's published keys; the sandbox's when sandbox on
+    recovery_tick_cron: str = "0 * * * * *"  # claim and send due reminders (6-field cron)
+    recovery_company_budget_seconds: float = Field(default=10.0, gt=0)  # per company per tick
+    recovery_breaker_failures: int = Field(default=3, ge=1)  # provider failures that open it
+    recovery_breaker_cooldown_seconds: float = Field(default=600.0, gt=0)  # then half-open
+    recovery_claim_stale_seconds: float = Field(default=300.0, gt=0)  # a claimed send, re-tried
 
     @field_validator("database_url")
     @classmethod
@@ -107,6 +118,10 @@ class Settings(BaseSettings):
         if value.startswith("postgresql://"):
             value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
         return value
+
+    @cached_property
+    def whop_webhook_secrets(self) -> list[str]:
+        return [s.strip() for s in self.whop_webhook_secret.split(",") if s.strip()]
 
     @cached_property
     def webhook_secrets(self) -> list[str]:
@@ -127,6 +142,8 @@ class Settings(BaseSettings):
             # Their webhooks are always mounted: a well-known secret would let anyone forge them.
             "STEWARD_VAPI_WEBHOOK_SECRET": [self.vapi_webhook_secret],
             "STEWARD_PANEL_WEBHOOK_SECRET": [self.panel_webhook_secret],
+            "STEWARD_WHOP_WEBHOOK_SECRET": self.whop_webhook_secrets or [""],
+            "STEWARD_WHOP_API_KEY": [self.whop_api_key],
             "STEWARD_TENANT_TOKEN_KEYS": [
                 k.partition(":")[2] for k in self.tenant_token_keys.split(",")
             ],
@@ -154,6 +171,8 @@ def _is_placeholder(value: str) -> bool:
             "steward-dev-tenant-token-key-not-for-production",
             "vapi_steward_dev_secret",
             "panel_steward_dev_secret",
+            "whsec_whop_steward_dev",
+            "apik_whop_sandbox",
         }
         or v.endswith("_placeholder")
         or len(v) < 12

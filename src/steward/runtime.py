@@ -21,6 +21,7 @@ from steward.product import Product
 from steward.providers.email import SmtpMailer
 from steward.providers.stripe.gateway import StripeGateway
 from steward.providers.vapi import VapiClient
+from steward.providers.whop.gateway import WhopGateway
 from steward.tokens.service import TenantTokens
 
 T = TypeVar("T")
@@ -58,6 +59,7 @@ class Runtime:
     mailer: SmtpMailer
     stripe: StripeGateway
     vapi: VapiClient
+    whop: WhopGateway
     tokens: TenantTokens
     services: Services = field(default_factory=Services)
 

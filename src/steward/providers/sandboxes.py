@@ -13,6 +13,7 @@ from steward.providers.email import MailSink
 from steward.providers.panel import PanelSandbox
 from steward.providers.stripe.sandbox import StripeSandbox
 from steward.providers.vapi.sandbox import VapiSandbox
+from steward.providers.whop.sandbox import WhopSandbox
 
 
 @dataclass
@@ -21,6 +22,7 @@ class Sandboxes:
     mail: MailSink | None = None
     panel: PanelSandbox | None = None
     vapi: VapiSandbox | None = None
+    whop: WhopSandbox | None = None
 
     @classmethod
     def for_settings(cls, settings: Settings) -> Sandboxes:
@@ -42,6 +44,11 @@ class Sandboxes:
                 webhook_secret=settings.vapi_webhook_secret,
                 api_key=settings.vapi_api_key,
             ),
+            whop=WhopSandbox(
+                webhook_url=f"{base}/webhooks/whop",
+                webhook_secret=settings.whop_webhook_secrets[0],
+                api_keys=[settings.whop_api_key],
+            ),
         )
 
     def mount(self, app: FastAPI) -> None:
@@ -53,15 +60,21 @@ class Sandboxes:
             app.mount("/sandbox/panel", self.panel.app)
         if self.vapi is not None:
             app.mount("/sandbox/vapi", self.vapi.app)
+        if self.whop is not None:
+            app.mount("/sandbox/whop", self.whop.app)
 
     def start(self) -> None:
         if self.stripe is not None:
             self.stripe.start()
         if self.mail is not None:
             self.mail.start()
+        if self.whop is not None:
+            self.whop.start()
 
     def stop(self) -> None:
         if self.stripe is not None:
             self.stripe.stop()
         if self.mail is not None:
             self.mail.stop()
+        if self.whop is not None:
+            self.whop.stop()

@@ -1,0 +1,30 @@
+"""Failed-payment recovery (dunning) for Whop memberships and Stripe subscriptions."""
+
+from __future__ import annotations
+
+from steward.module import Module
+from steward.recovery import endpoints, handlers, workflows
+from steward.recovery.auth import WhopUserTokens
+from steward.runtime import Runtime
+
+
+def _setup(runtime: Runtime) -> None:
+    runtime.services.add(WhopUserTokens(runtime.settings))
+
+
+MODULE = Module(
+    name="recovery",
+    routers=(endpoints.webhooks, endpoints.api, endpoints.admin),
+    handlers=handlers.ON,
+    schedules=workflows.SCHEDULES,
+    tables=(
+        "recovery_settings",
+        "recovery_cases",
+        "recovery_case_transitions",
+        "recovery_reminders",
+        "recovery_actions",
+        "recovery_breakers",
+        "recovery_member_payments",
+    ),
+    setup=_setup,
+)
