@@ -200,15 +200,25 @@ def _due(now: datetime, stale_before: datetime) -> sa.ColumnElement[bool]:
 
 
 def claim_next(
-    session: Session, company_id: str, now: datetime, stale_before: datetime, dialect: str
+    session: Session,
+    company_id: str,
+    now: datetime,
+    stale_before: datetime,
+    dialect: str,
+    exclude: Sequence[int] = (),
 ) -> int | None:
-    """Take one due reminder of ``company_id`` for this worker; None when none is left.
+    """Take one due reminder of ``company_id`` for this worker (not one of ``exclude``, those
+    this tick already tried); None when none is left.
 
     PostgreSQL: ``FOR UPDATE SKIP LOCKED`` so several workers never wait on one another; SQLite
     (one writer at a time): the guarded UPDATE alone decides who took it."""
     query = (
         sa.select(Reminder.id, Reminder.state)
-        .where(Reminder.company_id == company_id, _due(now, stale_before))
+        .where(
+            Reminder.company_id == company_id,
+            _due(now, stale_before),
+            Reminder.id.not_in(tuple(exclude)),
+        )
         .order_by(Reminder.due_at, Reminder.id)
         .limit(1)
     )

@@ -106,7 +106,7 @@ def open_for_failure(
     Returns the case opened, or None."""
     open_key = key(failure.provider, failure.membership_id)
     paid = repo.last_paid(session, open_key)
-    if paid is not None and paid >= failure.occurred_at:
+    if paid is not None and paid > failure.occurred_at:
         return None  # a stale failure, delivered after the success that followed it
     if repo.open_case(session, open_key) is not None:
         return None

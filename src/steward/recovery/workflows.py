@@ -76,11 +76,15 @@ def _company(
         return
     half_open = opened_at is not None
     deadline = time.monotonic() + settings.recovery_company_budget_seconds
+    tried: list[int] = []
     while time.monotonic() < deadline:
         with runtime.db.transaction() as session:
-            reminder_id = repo.claim_next(session, company, now, stale, runtime.db.dialect)
+            reminder_id = repo.claim_next(
+                session, company, now, stale, runtime.db.dialect, exclude=tried
+            )
         if reminder_id is None:
             return
+        tried.append(reminder_id)
         if send_reminder(runtime, reminder_id):
             report.sent += 1
         else:
