@@ -108,5 +108,3 @@ def tick(server: Server, clock: TestClock, delta: timedelta | None = None) -> Ti
 def sent_to(server: Server, user: str) -> list[str]:
     """(kind) of every push and DM the Whop sandbox accepted for ``user``."""
     return [s.kind for s in whop(server).sent if user in s.user_ids]
-
-

@@ -38,7 +38,9 @@ def test_a_failed_payment_gets_each_reminder_once_then_recovers(db: tuple[str, s
         assert tick(server, clock, timedelta(days=1) + MINUTE).sent == 1
         assert sent_to(server, ADA) == ["push", "dm"]
         push = [s for s in whop(server).sent if s.kind == "push"][0]
-        assert push.experience_id == EXPERIENCE and f"/billing/manage/{membership_id}" in push.content
+        assert (
+            push.experience_id == EXPERIENCE and f"/billing/manage/{membership_id}" in push.content
+        )
         assert whop(server).membership(membership_id)["current_period_end"] > end_before
         assert tick(server, clock).sent == 0  # sent once
         assert tick(server, clock, timedelta(days=2)).sent == 1

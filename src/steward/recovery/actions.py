@@ -94,7 +94,16 @@ def nudge(
     attempt: int,
 ) -> None:
     """Audit then send one reminder on ``channel``; raises if it cannot be sent."""
-    now = runtime.clock.now()
+    reachable = {
+        "email": bool(case.email),
+        "push": case.provider == "whop" and bool(case.user_id and p.whop_experience_id),
+        "dm": case.provider == "whop" and bool(case.user_id),
+    }
+    if not reachable.get(channel, False):
+        raise ChannelNotConfigured(
+            f"case {case.id}: {channel} cannot reach this member (push needs a Whop member and "
+            "whop_experience_id, dm a Whop member, email an address; sms is not configured)"
+        )
     audit(
         session,
         case,
@@ -102,7 +111,7 @@ def nudge(
         key=key,
         manual=manual,
         actor=actor,
-        now=now,
+        now=runtime.clock.now(),
         channel=channel,
         attempt=attempt,
         template=TEMPLATE_VERSION,
@@ -110,39 +119,28 @@ def nudge(
     url = manage_url(runtime, case) or runtime.settings.public_url
     title = "Your payment did not go through"
     text = f"We could not take your last payment. Update your payment method here: {url}"
+    user = case.user_id or ""
     if channel == "email":
-        if not case.email:
-            raise ChannelNotConfigured(f"case {case.id}: no email address for this member")
-        _timed(
-            "email",
-            lambda: runtime.mailer.send(
-                EmailMessage(to=case.email or "", subject=title, text=text), key
-            ),
-        )
+        message = EmailMessage(to=case.email or "", subject=title, text=text)
+        _timed("email", lambda: runtime.mailer.send(message, key))
     elif channel == "push":
-        if case.provider != "whop" or not case.user_id or not p.whop_experience_id:
-            raise ChannelNotConfigured("push needs a Whop member and whop_experience_id")
         _timed(
             "push",
             lambda: runtime.whop.send_push(
-                user_id=case.user_id or "",
+                user_id=user,
                 title=title,
                 content=text,
                 idempotency_key=key,
                 experience_id=p.whop_experience_id,
             ),
         )
-    elif channel == "dm":
-        if case.provider != "whop" or not case.user_id:
-            raise ChannelNotConfigured("a direct message needs a Whop member")
+    else:
         _timed(
             "dm",
             lambda: runtime.whop.send_direct_message(
-                user_id=case.user_id or "", content=text, idempotency_key=key
+                user_id=user, content=text, idempotency_key=key
             ),
         )
-    else:
-        raise ChannelNotConfigured(f"channel {channel} is not configured in this Steward")
     monitoring.NUDGES.labels(channel=channel, manual=str(manual).lower()).inc()
 
 

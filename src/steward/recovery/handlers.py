@@ -40,7 +40,14 @@ def whop_payment(ctx: HandlerContext) -> None:
     cause, now = f"event:{ctx.event.id}", ctx.runtime.clock.now()
     if event.type == "payment.succeeded":
         case = service.recover(
-            ctx.session, "whop", event.membership_id, event.amount, event.occurred_at, cause, now
+            ctx.session,
+            "whop",
+            event.membership_id,
+            event.amount,
+            event.occurred_at,
+            cause,
+            now,
+            payment_id=event.payment_id,
         )
         ctx.notes.append(f"case {case.id} recovered" if case else "no case to recover")
         return
@@ -132,6 +139,7 @@ def stripe_invoice_paid(ctx: HandlerContext) -> None:
         _created(ctx),
         f"event:{ctx.event.id}",
         ctx.runtime.clock.now(),
+        payment_id=_ref(obj.get("id")),
     )
     if case is not None:
         ctx.notes.append(f"case {case.id} recovered")

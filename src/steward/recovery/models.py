@@ -168,3 +168,4 @@ class MemberPayment(Base):
 
     membership_key: Mapped[str] = mapped_column(sa.String(90), primary_key=True)
     paid_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    payment_id: Mapped[str | None] = mapped_column(sa.String(64))  # the payment that succeeded

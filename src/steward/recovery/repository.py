@@ -146,17 +146,16 @@ def count_open(session: Session, company_id: str) -> int:
 
 
 # -- payments seen --------------------------------------------------------------------------------
-def last_paid(session: Session, membership_key: str) -> datetime | None:
-    row = session.get(MemberPayment, membership_key)
-    return row.paid_at if row else None
+def last_paid(session: Session, membership_key: str) -> MemberPayment | None:
+    return session.get(MemberPayment, membership_key)
 
 
-def note_paid(session: Session, membership_key: str, at: datetime) -> None:
+def note_paid(session: Session, membership_key: str, at: datetime, payment_id: str | None) -> None:
     row = session.get(MemberPayment, membership_key, with_for_update=True)
     if row is None:
-        session.add(MemberPayment(membership_key=membership_key, paid_at=at))
-    elif at > row.paid_at:
-        row.paid_at = at
+        session.add(MemberPayment(membership_key=membership_key, paid_at=at, payment_id=payment_id))
+    elif at >= row.paid_at:
+        row.paid_at, row.payment_id = at, payment_id
     session.flush()
 
 

@@ -18,6 +18,7 @@ from steward.recovery.models import (
     TRANSITIONS,
     CaseState,
     CaseTransition,
+    MemberPayment,
     RecoveryCase,
     RecoverySettings,
     Reminder,
@@ -105,9 +106,8 @@ def open_for_failure(
     """Open a case (and its reminders) unless one is open or a newer payment already succeeded.
     Returns the case opened, or None."""
     open_key = key(failure.provider, failure.membership_id)
-    paid = repo.last_paid(session, open_key)
-    if paid is not None and paid > failure.occurred_at:
-        return None  # a stale failure, delivered after the success that followed it
+    if _stale(repo.last_paid(session, open_key), failure):
+        return None  # a failure delivered after the success that followed it
     if repo.open_case(session, open_key) is not None:
         return None
     attempts = min(p.attempts_before_cancel, len(p.offsets_days))
@@ -148,6 +148,19 @@ def open_for_failure(
     return case
 
 
+def _stale(paid: MemberPayment | None, failure: Failure) -> bool:
+    """A success newer than the failure, or of the very payment that failed (a retry that
+    succeeded), or at the same instant as a failure that names no payment (Whop's timestamps
+    have millisecond resolution: a tie cannot be ordered, and the success is the later word)."""
+    if paid is None:
+        return False
+    if paid.paid_at > failure.occurred_at:
+        return True
+    if failure.payment_id is not None and failure.payment_id == paid.payment_id:
+        return True
+    return paid.paid_at == failure.occurred_at and failure.payment_id is None
+
+
 def transition(
     session: Session,
     case: RecoveryCase,
@@ -181,9 +194,10 @@ def recover(
     at: datetime,
     cause: str,
     now: datetime,
+    payment_id: str | None = None,
 ) -> RecoveryCase | None:
     """A payment succeeded: the case still able to recover is recovered (amount, time)."""
-    repo.note_paid(session, key(provider, membership_id), at)
+    repo.note_paid(session, key(provider, membership_id), at, payment_id)
     case = repo.latest_case(session, provider, membership_id)
     if case is None or case.opened_at > at:
         return None

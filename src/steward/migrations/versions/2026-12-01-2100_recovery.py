@@ -125,6 +125,7 @@ def upgrade() -> None:
         "recovery_member_payments",
         sa.Column("membership_key", sa.String(90), primary_key=True),
         sa.Column("paid_at", UTCDateTime(), nullable=False),
+        sa.Column("payment_id", sa.String(64)),
     )
 
 
