@@ -1,0 +1,49 @@
+"""A Stripe-billed product gets the same recovery: invoice.payment_failed opens a case, the
+reminder is an email with the billing portal, invoice.paid recovers it. Stripe's sandbox posts
+the signed webhooks; the mail sink catches the reminder."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from steward.recovery import workflows
+from steward.recovery.models import OWN_COMPANY
+from tests.e2e.recovery_support import NEVER
+from tests.e2e.subscription_support import advance, lifecycle_server, pay, signup
+from tests.support import ADMIN
+
+
+def test_a_stripe_invoice_failure_is_reminded_then_recovered(db: tuple[str, str]) -> None:
+    with lifecycle_server(db, recovery_tick_cron=NEVER) as (server, clock):
+        tenant_id, auth = signup(server, "dunning@example.com")
+        pay(server, auth, plan="pro")
+        server.sandbox.lifecycle.declining.add("*")
+        advance(server, clock, timedelta(days=31))
+
+        def cases() -> list[dict[str, object]]:
+            r = server.http.get(
+                "/admin/api/recovery/cases", params={"company_id": OWN_COMPANY}, headers=ADMIN
+            )
+            assert r.status_code == 200, r.text
+            items: list[dict[str, object]] = r.json()["items"]
+            return items
+
+        opened = cases()
+        assert [(c["provider"], c["state"], c["amount_due"]) for c in opened] == [
+            ("stripe", "open", 9900)
+        ]
+        clock.advance(timedelta(days=1, minutes=1))
+        assert workflows.tick(server.runtime).sent == 1
+        assert workflows.tick(server.runtime).sent == 0
+        sink = server.app.state.sandboxes.mail
+        server.wait_for(lambda: len(sink.to("dunning@example.com")) >= 1)
+        reminders = [m for m in sink.to("dunning@example.com") if "payment" in m.subject.lower()]
+        assert len(reminders) == 1 and "/_sandbox/portal/" in reminders[0].text
+
+        server.sandbox.lifecycle.declining.clear()
+        advance(server, clock, timedelta(days=2))
+        case = server.http.get(f"/admin/api/recovery/cases/{opened[0]['id']}", headers=ADMIN)
+        detail = case.json()
+        assert detail["state"] == "recovered" and detail["recovered_amount"] == 9900, detail
+        assert [(a["kind"], a["channel"]) for a in detail["actions"]] == [("nudge", "email")]
+        assert tenant_id
