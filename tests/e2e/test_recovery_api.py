@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import Any
 
 from prometheus_client import REGISTRY
 
@@ -37,7 +38,7 @@ def test_whop_user_tokens_are_verified_and_scoped_to_their_company(db: tuple[str
         app_id = server.settings.whop_app_id
         tokens = whop(server).tokens
 
-        def kpis(token: str) -> tuple[int, dict[str, object]]:
+        def kpis(token: str) -> tuple[int, dict[str, Any]]:
             r = server.http.get("/api/v1/recovery/kpis", headers={"x-whop-user-token": token})
             return r.status_code, r.json()
 
@@ -68,10 +69,10 @@ def test_another_companys_case_is_not_found(db: tuple[str, str]) -> None:
         other = install(server, company="other-co", whop_company="biz_other0001")
         opened = fail_renewal(server, auth, member(server, ADA))
         assert cases(server, other) == []
-        for path in ("", "/nudge", "/cancel", "/terminate"):
-            method = server.http.get if not path else server.http.post
-            kw = {"json": {"channel": "dm"}} if path == "/nudge" else {}
-            r = method(f"/api/v1/recovery/cases/{opened['id']}{path}", headers=other, **kw)
+        url = f"/api/v1/recovery/cases/{opened['id']}"
+        assert server.http.get(url, headers=other).status_code == 404
+        for path in ("/nudge", "/cancel", "/terminate"):
+            r = server.http.post(url + path, json={"channel": "dm"}, headers=other)
             assert r.status_code == 404, (path, r.text)
         assert case(server, auth, opened["id"])["state"] == "open"
 
@@ -146,7 +147,7 @@ def test_whop_webhooks_forged_duplicated_reordered_and_unknown(db: tuple[str, st
     with recovery_server(db) as (server, _clock):
         auth = install(server)
         secret = server.settings.whop_webhook_secrets[0]
-        event = {
+        event: dict[str, Any] = {
             "id": f"msg_{uuid.uuid4().hex[:20]}", "api_version": "v1", "type": "payment.failed",
             "timestamp": "2026-12-01T10:00:00.000Z", "account_id": WHOP_COMPANY,
             "data": {"id": "pay_forged", "membership_id": "mem_forged", "status": "open"},

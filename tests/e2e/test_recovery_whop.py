@@ -37,7 +37,7 @@ def test_a_failed_payment_gets_each_reminder_once_then_recovers(db: tuple[str, s
         assert tick(server, clock).sent == 0  # nothing due yet
         assert tick(server, clock, timedelta(days=1) + MINUTE).sent == 1
         assert sent_to(server, ADA) == ["push", "dm"]
-        push = [s for s in whop(server).sent if s.kind == "push"][0]
+        push = next(s for s in whop(server).sent if s.kind == "push")
         assert (
             push.experience_id == EXPERIENCE and f"/billing/manage/{membership_id}" in push.content
         )
