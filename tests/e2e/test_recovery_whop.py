@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from steward.operators.service import COOKIE, create_operator, login
 from tests.e2e.recovery_support import (
+    COMPANY,
     EXPERIENCE,
     case,
     cases,
@@ -68,6 +70,14 @@ def test_a_failed_payment_gets_each_reminder_once_then_recovers(db: tuple[str, s
         events = server.http.get("/admin/api/events", params={"limit": 500}, headers=ADMIN)
         whop_types = {e["type"] for e in events.json()["items"] if e["source"] == "whop"}
         assert {"payment.failed", "payment.succeeded", "membership.activated"} <= whop_types
+
+        create_operator(server.runtime, "ops@example.com", "a long enough password")
+        session = login(server.runtime, "ops@example.com", "a long enough password")
+        server.http.cookies.set(COOKIE, session.token)
+        page = server.http.get("/cockpit/recovery")
+        assert page.status_code == 200 and "<svg" in page.text and "<script" not in page.text
+        assert COMPANY in page.text and "100%" in page.text  # the recovery rate
+        assert 'class="bar-recovered"' in page.text
 
 
 def test_an_unrecovered_case_ends_in_cancellation(db: tuple[str, str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from steward.cockpit import recovery_pages
 from steward.module import Module
 from steward.recovery import endpoints, handlers, workflows
 from steward.recovery.auth import WhopUserTokens
@@ -15,6 +16,7 @@ def _setup(runtime: Runtime) -> None:
 MODULE = Module(
     name="recovery",
     routers=(endpoints.webhooks, endpoints.api, endpoints.admin),
+    pages=(recovery_pages.router,),
     handlers=handlers.ON,
     schedules=workflows.SCHEDULES,
     tables=(

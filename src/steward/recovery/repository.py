@@ -302,3 +302,12 @@ def give_ups(session: Session, now: datetime) -> list[str]:
             )
         ).scalars()
     )
+
+
+def companies(session: Session) -> list[str]:
+    """Every company with a case or settings, in id order."""
+    with_cases = sa.select(RecoveryCase.company_id).distinct()
+    with_settings = sa.select(RecoverySettings.company_id)
+    return sorted(
+        set(session.execute(with_cases).scalars()) | set(session.execute(with_settings).scalars())
+    )
