@@ -40,6 +40,15 @@ def test_the_breaker_opens_on_failures_and_closes_half_open(db: tuple[str, str])
                 sa.text("SELECT count(*) FROM domain_events WHERE type = :t"), {"t": BREAKER_OPENED}
             ).scalar_one()
         assert opened == 1
+
+        def alerted() -> bool:
+            with server.runtime.db.read() as s:
+                n = s.execute(
+                    sa.text("SELECT count(*) FROM alerts WHERE rule = 'recovery_breaker'")
+                )
+                return bool(n.scalar_one())
+
+        server.wait_for(alerted)  # an operator is told
         calls = whop(server).faults.fail_next
         report = tick(server, clock)  # open: the company is skipped without calling Whop
         assert (report.sent, report.failed, report.skipped_companies) == (0, 0, [COMPANY])

@@ -117,6 +117,12 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     _event("pool_low", "Pool under its watermark", Severity.CRITICAL, "pool.low"),
     _event("debit_refused", "Wallet debit refused", Severity.WARNING, "wallet.debit_refused"),
     _event(
+        "recovery_breaker",
+        "Recovery provider failing",
+        Severity.CRITICAL,
+        "recovery.breaker_opened",
+    ),  # fmt: skip
+    _event(
         "billing_success_low",
         "Billing success rate low",
         Severity.CRITICAL,
