@@ -10,6 +10,7 @@ from typing import Any
 
 from steward.bootstrap import build
 from steward.kit.clock import TestClock
+from steward.product import Product
 from steward.providers.whop.sandbox import WhopSandbox
 from steward.recovery import workflows
 from steward.recovery.workflows import TickReport
@@ -23,11 +24,13 @@ EXPERIENCE = "exp_acme0001"
 
 
 @contextmanager
-def recovery_server(db: tuple[str, str], **overrides: Any) -> Iterator[tuple[Server, TestClock]]:
+def recovery_server(
+    db: tuple[str, str], product: Product = PRODUCT, **overrides: Any
+) -> Iterator[tuple[Server, TestClock]]:
     clock = TestClock()
     values: dict[str, Any] = {"recovery_tick_cron": NEVER, **overrides}
     settings = settings_for(*db, port=free_port(), **values)
-    with Server(settings, build(settings, clock=clock, product=PRODUCT)) as server:
+    with Server(settings, build(settings, clock=clock, product=product)) as server:
         yield server, clock
 
 
