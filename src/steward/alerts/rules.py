@@ -121,7 +121,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         "Recovery provider failing",
         Severity.CRITICAL,
         "recovery.breaker_opened",
-    ),  # fmt: skip
+    ),
     _event(
         "billing_success_low",
         "Billing success rate low",

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from steward import metrics
@@ -19,7 +20,7 @@ from steward.providers import whop
 from steward.recovery import actions, company, service
 from steward.recovery import repository as repo
 from steward.recovery.auth import CurrentCompany
-from steward.recovery.models import CaseState
+from steward.recovery.models import CaseState, RecoveryCase
 from steward.recovery.schemas import (
     CASE_ID,
     ActionOut,
@@ -60,7 +61,9 @@ async def whop_webhook(request: Request, runtime: RuntimeDep) -> WebhookAck:
 
 
 # -- the company's API ----------------------------------------------------------------------------
-def _period(runtime: Runtime, start: datetime | None, end: datetime | None) -> tuple[Any, Any]:
+def _period(
+    runtime: Runtime, start: datetime | None, end: datetime | None
+) -> tuple[datetime, datetime]:
     end = end or runtime.clock.now() + timedelta(seconds=1)
     return start or end - timedelta(days=30), end
 
@@ -240,7 +243,7 @@ def _detail(runtime: Runtime, case_id: str, company_id: str | None) -> CaseDetai
         )
 
 
-def _open_case(session: Any, case_id: str, company_id: str) -> Any:
+def _open_case(session: Session, case_id: str, company_id: str) -> RecoveryCase:
     case = repo.get_case(session, case_id, company_id)
     if case.state is not CaseState.OPEN:
         raise Conflict(f"case {case_id} is {case.state.value}, not open", state=case.state.value)

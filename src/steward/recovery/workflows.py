@@ -17,6 +17,7 @@ from typing import Any
 
 import structlog
 from dbos import DBOS
+from sqlalchemy.orm import Session
 
 from steward.errors import ProviderError
 from steward.module import Schedule
@@ -186,7 +187,7 @@ def _breaker_failed(runtime: Runtime, company: str) -> bool:
         return True
 
 
-def _breaker_closed(session: Any, company: str) -> None:
+def _breaker_closed(session: Session, company: str) -> None:
     row = session.get(CompanyBreaker, company, with_for_update=True)
     if row is not None and (row.failures or row.opened_at is not None):
         if row.opened_at is not None:
