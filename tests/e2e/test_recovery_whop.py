@@ -97,3 +97,32 @@ def test_an_unrecovered_case_ends_in_cancellation(db: tuple[str, str]) -> None:
         assert detail["transitions"][-1]["cause"].startswith("tick")
         settle(server)  # Whop's cancel_at_period_end_changed is stored, and changes nothing
         assert case(server, auth, opened["id"])["state"] == "cancelled"
+
+
+def test_a_membership_whop_ends_after_its_last_retry_expires_the_case(db: tuple[str, str]) -> None:
+    with recovery_server(db) as (server, clock):
+        auth = install(server, offsets_days=[1, 3, 7], attempts_before_cancel=3)
+        membership_id = member(server, BOB)
+        opened = fail_renewal(server, auth, membership_id)
+        whop(server).renew(membership_id, False)  # a retry fails: still one case
+        settle(server)
+        assert len(cases(server, auth, membership_id=membership_id)) == 1
+        whop(server).renew(membership_id, False, final=True)  # Whop gives up and cancels
+        settle(server)
+        detail = case(server, auth, opened["id"])
+        assert detail["state"] == "expired" and detail["closed_at"] is not None
+        assert {r["state"] for r in detail["reminders"]} == {"skipped"}
+        assert tick(server, clock, timedelta(days=8)).sent == 0  # nothing goes to an ended member
+        assert sent_to(server, BOB) == []
+
+
+def test_a_tiny_time_box_still_sends_one_reminder_per_company_and_tick(
+    db: tuple[str, str],
+) -> None:
+    with recovery_server(db, recovery_company_budget_seconds=0.001) as (server, clock):
+        auth = install(server, offsets_days=[1], channels=["dm"], attempts_before_cancel=1)
+        for user in (ADA, BOB):
+            fail_renewal(server, auth, member(server, user))
+        assert tick(server, clock, timedelta(days=1) + MINUTE).sent == 1  # the box is spent
+        assert tick(server, clock).sent == 1  # the next tick carries on
+        assert tick(server, clock).sent == 0

@@ -78,7 +78,7 @@ def _company(
     half_open = opened_at is not None
     deadline = time.monotonic() + settings.recovery_company_budget_seconds
     tried: list[int] = []
-    while time.monotonic() < deadline:
+    while not tried or time.monotonic() < deadline:  # at least one send, however small the box
         with runtime.db.transaction() as session:
             reminder_id = repo.claim_next(
                 session, company, now, stale, runtime.db.dialect, exclude=tried
