@@ -1,11 +1,14 @@
 """A Stripe-billed product gets the same recovery: invoice.payment_failed opens a case, the
 reminder is an email with the billing portal, invoice.paid recovers it. Stripe's sandbox posts
-the signed webhooks; the mail sink catches the reminder."""
+the signed webhooks; the mail sink catches the reminder; the incentive is a Stripe coupon."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
+from steward.errors import ProviderError
 from steward.recovery import workflows
 from steward.recovery.models import OWN_COMPANY
 from tests.e2e.recovery_support import NEVER
@@ -17,6 +20,15 @@ def test_a_stripe_invoice_failure_is_reminded_then_recovered(db: tuple[str, str]
     with lifecycle_server(db, recovery_tick_cron=NEVER) as (server, clock):
         tenant_id, auth = signup(server, "dunning@example.com")
         pay(server, auth, plan="pro")
+        coupon = server.runtime.stripe.client.v1.coupons.create(
+            {"percent_off": 50, "duration": "once"}
+        )
+        settings = {"offsets_days": [1, 3], "channels": ["email"], "attempts_before_cancel": 2,
+                    "incentive_coupon": coupon.id}  # fmt: skip
+        r = server.http.put(
+            f"/admin/api/recovery/companies/{OWN_COMPANY}/settings", json=settings, headers=ADMIN
+        )
+        assert r.status_code == 200, r.text
         server.sandbox.lifecycle.declining.add("*")
         advance(server, clock, timedelta(days=31))
 
@@ -44,6 +56,14 @@ def test_a_stripe_invoice_failure_is_reminded_then_recovered(db: tuple[str, str]
         advance(server, clock, timedelta(days=2))
         case = server.http.get(f"/admin/api/recovery/cases/{opened[0]['id']}", headers=ADMIN)
         detail = case.json()
-        assert detail["state"] == "recovered" and detail["recovered_amount"] == 9900, detail
-        assert [(a["kind"], a["channel"]) for a in detail["actions"]] == [("nudge", "email")]
+        assert detail["state"] == "recovered", detail
+        assert detail["recovered_amount"] == 4950, detail  # the coupon took half the retry off
+        assert [(a["kind"], a["channel"]) for a in detail["actions"]] == [
+            ("incentive", None),
+            ("nudge", "email"),
+        ]
+        sub = server.runtime.stripe.retrieve_subscription(str(detail["membership_id"]))
+        assert sub.get("discounts") == []  # a "once" coupon is used up by that invoice
+        with pytest.raises(ProviderError, match="No such coupon"):  # as Stripe refuses it
+            server.runtime.stripe.apply_coupon(str(detail["membership_id"]), "co_nope", "k-1")
         assert tenant_id

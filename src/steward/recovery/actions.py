@@ -147,17 +147,22 @@ def nudge(
 def incentive(
     runtime: Runtime, session: Session, case: RecoveryCase, p: Policy, *, manual: bool, actor: str
 ) -> bool:
-    """Offer the company's incentive once per case (Whop: free days); False when there is none."""
+    """Offer the company's incentive once per case: Whop free days, or a Stripe coupon on the
+    subscription's coming invoices. False when there is none for this provider."""
     key = f"recovery:{case.id}:incentive"
-    if case.incentive_applied or p.incentive_days <= 0 or case.provider != "whop":
+    if case.incentive_applied:
+        return False
+    call: Callable[[], object]
+    if case.provider == "whop" and p.incentive_days > 0:
+        endpoint, days = "add_free_days", p.incentive_days
+        call = lambda: runtime.whop.add_free_days(case.membership_id, days, idempotency_key=key)  # noqa: E731
+    elif case.provider == "stripe" and p.incentive_coupon:
+        endpoint, coupon = "apply_coupon", p.incentive_coupon
+        call = lambda: runtime.stripe.apply_coupon(case.membership_id, coupon, key)  # noqa: E731
+    else:
         return False
     audit(session, case, "incentive", key=key, manual=manual, actor=actor, now=runtime.clock.now())
-    _timed(
-        "add_free_days",
-        lambda: runtime.whop.add_free_days(
-            case.membership_id, p.incentive_days, idempotency_key=key
-        ),
-    )
+    _timed(endpoint, call)
     case.incentive_applied = True
     session.flush()
     return True

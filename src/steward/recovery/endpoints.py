@@ -187,6 +187,17 @@ def link_whop(
         return company.read_settings(session, company_id)
 
 
+@admin.put("/companies/{company_id}/settings", response_model=SettingsOut)
+def admin_settings(
+    runtime: RuntimeDep, _actor: Actor, company_id: str, body: SettingsIn
+) -> SettingsOut:
+    """Set a company's settings as an operator (the product's own, ``_product``, included)."""
+    with runtime.db.transaction() as session:
+        company.save_settings(session, company_id, body, runtime.clock.now())
+    with runtime.db.read() as session:
+        return company.read_settings(session, company_id)
+
+
 @admin.get("/cases", response_model=CasePage)
 def admin_cases(
     runtime: RuntimeDep,
