@@ -142,11 +142,11 @@ class Settings(BaseSettings):
             # Their webhooks are always mounted: a well-known secret would let anyone forge them.
             "STEWARD_VAPI_WEBHOOK_SECRET": [self.vapi_webhook_secret],
             "STEWARD_PANEL_WEBHOOK_SECRET": [self.panel_webhook_secret],
-            "STEWARD_WHOP_WEBHOOK_SECRET": self.whop_webhook_secrets or [""],
-            "STEWARD_WHOP_API_KEY": [self.whop_api_key],
             "STEWARD_TENANT_TOKEN_KEYS": [
                 k.partition(":")[2] for k in self.tenant_token_keys.split(",")
             ],
+            "STEWARD_WHOP_WEBHOOK_SECRET": self.whop_webhook_secrets or [""],
+            "STEWARD_WHOP_API_KEY": [self.whop_api_key],
         }
         for variable, values in checks.items():
             for value in values:

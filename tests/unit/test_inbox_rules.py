@@ -70,6 +70,8 @@ REAL = {
     "vapi_webhook_secret": "a-real-vapi-secret-1234",
     "panel_webhook_secret": "a-real-panel-secret-1234",
     "tenant_token_keys": "k1:a-real-tenant-token-key-of-32-chars!!",
+    "whop_webhook_secret": "whsec_a_real_whop_secret",
+    "whop_api_key": "apik_a_real_whop_key_123",
 }
 CHECKED_IN_ORDER = [
     "STEWARD_ADMIN_TOKEN",
@@ -78,6 +80,8 @@ CHECKED_IN_ORDER = [
     "STEWARD_VAPI_WEBHOOK_SECRET",
     "STEWARD_PANEL_WEBHOOK_SECRET",
     "STEWARD_TENANT_TOKEN_KEYS",
+    "STEWARD_WHOP_WEBHOOK_SECRET",
+    "STEWARD_WHOP_API_KEY",
     "STEWARD_SANDBOX",
 ]
 
