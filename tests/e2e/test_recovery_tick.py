@@ -4,6 +4,9 @@ breaker opens, an alert event is published) and retried half-open after its cool
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -20,7 +23,7 @@ from tests.e2e.recovery_support import (
     tick,
     whop,
 )
-from tests.support import ADMIN
+from tests.support import ADMIN, ROOT
 
 ADA, BOB = "user_ada0000000001", "user_bob0000000001"
 DUE = timedelta(days=1, minutes=1)
@@ -74,3 +77,25 @@ def test_the_dunning_kill_switch_pauses_every_send(db: tuple[str, str]) -> None:
         on = {"enabled": True, "reason": "resolved"}
         assert server.http.put("/admin/api/flags/dunning", json=on, headers=ADMIN).is_success
         assert tick(server, clock).sent == 1 and sent_to(server, ADA) == ["dm"]
+
+
+def test_steward_recovery_tick_sends_what_is_due_from_the_command_line(
+    db: tuple[str, str],
+) -> None:
+    url, dbos_schema = db
+    with recovery_server(db) as (server, _clock):
+        auth = install(server, offsets_days=[0], channels=["dm"], attempts_before_cancel=1)
+        fail_renewal(server, auth, member(server, ADA))
+        env = os.environ | {
+            "STEWARD_DATABASE_URL": url,
+            "STEWARD_DBOS_SCHEMA": dbos_schema,
+            "STEWARD_SANDBOX": "false",
+            "STEWARD_WHOP_API_BASE": f"{server.base_url}/sandbox/whop/api/v1",
+            "STEWARD_WHOP_API_KEY": server.settings.whop_api_key,
+            "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}",
+        }
+        command = [sys.executable, "-m", "steward", "recovery", "tick"]
+        for expected in ("sent 1,", "sent 0,"):  # due now (offset 0), then once only
+            done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)
+            assert done.returncode == 0 and expected in done.stdout, done.stdout + done.stderr
+        assert sent_to(server, ADA) == ["dm"]

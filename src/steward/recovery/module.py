@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from steward.cockpit import recovery_pages
-from steward.module import Module
+from steward.module import Command, Module
 from steward.recovery import endpoints, handlers, workflows
 from steward.recovery.auth import WhopUserTokens
+from steward.recovery.cli import recovery_app
 from steward.runtime import Runtime
 
 
@@ -19,6 +20,7 @@ MODULE = Module(
     pages=(recovery_pages.router,),
     handlers=handlers.ON,
     schedules=workflows.SCHEDULES,
+    commands=(Command("recovery", recovery_app),),
     tables=(
         "recovery_settings",
         "recovery_cases",
