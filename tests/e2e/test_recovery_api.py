@@ -51,6 +51,9 @@ def test_whop_user_tokens_are_verified_and_scoped_to_their_company(db: tuple[str
             ),
             "whop_user_token_unknown_company": tokens.mint(ADA, app_id, company_id="biz_other0001"),
             "whop_user_token_malformed": "not.a.token",
+            "whop_user_token_unknown_key": tokens.mint(
+                ADA, app_id, company_id=WHOP_COMPANY, kid="someone-elses-key"
+            ),
         }
         for code, token in refused.items():
             before = _failures(code)

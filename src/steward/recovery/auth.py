@@ -7,6 +7,7 @@ Every failure is a 401, counted by code and logged without the token; never anon
 from __future__ import annotations
 
 import threading
+import time
 from typing import Annotated
 
 import structlog
@@ -17,6 +18,8 @@ from steward.config import Settings
 from steward.providers.whop import (
     DEFAULT_JWKS_URL,
     UserTokenClaimMissing,
+    UserTokenClaims,
+    UserTokenUnknownKey,
     UserTokenVerifier,
     WhopUserTokenError,
     fetch_jwks,
@@ -25,6 +28,7 @@ from steward.recovery import monitoring
 from steward.recovery import repository as repo
 
 log = structlog.get_logger("steward.recovery.auth")
+REFETCH_SECONDS = 60.0
 
 
 class UnknownWhopCompany(WhopUserTokenError):
@@ -50,15 +54,28 @@ class WhopUserTokens:
             sandbox_keys if settings.sandbox else DEFAULT_JWKS_URL
         )
         self._verifier: UserTokenVerifier | None = None
+        self._fetched_at = 0.0
         self._lock = threading.Lock()
 
-    def verifier(self) -> UserTokenVerifier:
+    def verify(self, token: str) -> UserTokenClaims:
+        """The token's claims; a token signed by a key we do not know yet fetches the keys
+        again (Whop rotated them), at most once a minute."""
+        try:
+            return self._current(refresh=False).verify(token)
+        except UserTokenUnknownKey:
+            if time.monotonic() - self._fetched_at < REFETCH_SECONDS:
+                raise
+            return self._current(refresh=True).verify(token)
+
+    def _current(self, *, refresh: bool) -> UserTokenVerifier:
         with self._lock:
-            if self._verifier is None:
+            if self._verifier is None or refresh:
                 try:
                     self._verifier = UserTokenVerifier(self.app_id, fetch_jwks(self.jwks_url))
                 except Exception as exc:  # any failure to get keys is a refusal, not a 500
                     raise KeysUnavailable(f"whop keys: {type(exc).__name__}") from exc
+                finally:
+                    self._fetched_at = time.monotonic()
             return self._verifier
 
 
@@ -71,7 +88,7 @@ def company_of(
     if x_whop_user_token is None:
         return require_tenant(runtime, authorization).tenant_id
     try:
-        claims = runtime.service(WhopUserTokens).verifier().verify(x_whop_user_token)
+        claims = runtime.service(WhopUserTokens).verify(x_whop_user_token)
         if not claims.company_id:
             raise UserTokenClaimMissing("whop user token: no company")
         with runtime.db.read() as session:

@@ -180,8 +180,7 @@ def transition(
         )
     if target is not CaseState.OPEN and before is CaseState.OPEN:
         repo.move(session, case.id, [target], target, open_key=None)
-    if target is not CaseState.CANCELLED:
-        repo.skip_pending(session, case.id)
+    repo.skip_pending(session, case.id)  # a closed or cancelled case is reminded no more
     session.refresh(case)
     _record(session, case.id, before, target, cause, now)
 
