@@ -100,6 +100,11 @@ def test_settings_are_strict(db: tuple[str, str]) -> None:
             assert error["code"] == "invalid_input" and field in error["message"], (field, error)
         r = server.http.put("/api/v1/recovery/settings", json=good, headers=auth)
         assert r.status_code == 200 and r.json()["offsets_days"] == [1, 3, 7]
+        period = {"start": "2026-12-02T00:00:00Z", "end": "2026-12-01T00:00:00Z"}
+        r = server.http.get("/api/v1/recovery/kpis", params=period, headers=auth)
+        assert r.status_code == 422 and "end" in r.json()["error"]["message"]
+        r = server.http.get("/api/v1/recovery/dashboard/cases", params={"state": "x"}, headers=auth)
+        assert r.status_code == 422 and "state" in r.json()["error"]["message"]
 
 
 def test_a_manual_nudge_is_audited_with_its_send_or_not_at_all(db: tuple[str, str]) -> None:
