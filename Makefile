@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
+# Test files run on PYTEST_WORKERS processes (pytest-xdist), each file whole on one worker, so
+# module-scoped servers and tests that build on each other stay together; 0 runs in-process.
+PYTEST_WORKERS ?= 2
 
 .PHONY: install run test lint arch bench clean
 
@@ -17,7 +20,7 @@ run: install  ## the server with the demo product, the Stripe sandbox and an emb
 	$(BIN)/steward serve --demo
 
 test: install  ## the whole suite, on SQLite and PostgreSQL
-	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check src tests bench examples

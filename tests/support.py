@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import atexit
 import copy
+import itertools
 import json
 import os
+import secrets
 import socket
 import threading
 import time
@@ -26,15 +28,46 @@ from steward.config import Settings
 from steward.inbox import repository as inbox_repo
 
 ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = Path(os.environ.get("STEWARD_FIXTURES", ROOT.parent / "shared" / "fixtures"))
+FIXTURES = ROOT / "tests" / "fixtures"  # our own recorded payloads: tests/fixtures/README.md
 PG_URL = os.environ.get("STEWARD_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SECRET = "whsec_test_secret_one"
 OLD_SECRET = "whsec_test_secret_zero"
 ADMIN = {"Authorization": "Bearer test-admin-token-0123456789"}
 
 
+def _port_slice() -> range:
+    """This process's ports: below the kernel's ephemeral range, so no bind(0) and no outgoing
+    connection on the machine takes one between our pick and the server's bind, and split by
+    xdist worker, so two workers of a run never pick the same one."""
+    try:
+        ephemeral = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral = 32768
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    size = (ephemeral - 20000) // max(workers, 1)
+    if size < 100:
+        return range(0)
+    return range(20000 + worker * size, 20000 + (worker + 1) * size)
+
+
+_ports = _port_slice()
+_port_lock = threading.Lock()
+_cursor = itertools.count(secrets.randbelow(len(_ports) or 1))  # never the shared `random`
+
+
 def free_port() -> int:
-    with socket.socket() as s:
+    """A port nothing listens on now, taken in turn from this process's slice."""
+    with _port_lock:
+        for _ in range(len(_ports)):
+            port = _ports[next(_cursor) % len(_ports)]
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+            return port
+    with socket.socket() as s:  # no room below the ephemeral range: let the kernel choose
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
@@ -103,6 +136,7 @@ def settings_for(url: str, dbos_schema: str, port: int = 0, **overrides: Any) ->
         "stripe_webhook_secrets": f"{SECRET},{OLD_SECRET}",
         "public_url": f"http://127.0.0.1:{port}",
         "inbox_poll_seconds": 0.05,
+        "dbos_notification_poll_seconds": 0.05,  # a server stops within one poll
         "retry_base_seconds": 0.05,
         "retry_max_seconds": 0.2,
         "log_level": "WARNING",
@@ -220,8 +254,8 @@ def event(
 def checkout_completed(
     tenant_id: str | None, *, created: int | None = None, **changes: Any
 ) -> dict[str, Any]:
-    """The recorded pay-rails checkout session, pointed at a tenant."""
-    obj = recorded_object("pay-rails/checkout.session.completed.json")
+    """The sandbox's recorded checkout session, pointed at a tenant."""
+    obj = recorded_object("checkout/checkout.session.completed.json")
     obj["client_reference_id"] = tenant_id
     obj.update(changes)
     return event("checkout.session.completed", obj, created=created)
@@ -230,6 +264,6 @@ def checkout_completed(
 def subscription_event(
     type: str, *, status: str, sub_id: str, customer: str, tenant_id: str, created: int
 ) -> dict[str, Any]:
-    obj = recorded_object("pay-rails/subscription.updated.json")
+    obj = recorded_object("checkout/customer.subscription.created.json")
     obj.update(id=sub_id, customer=customer, status=status, metadata={"tenant_id": tenant_id})
     return event(type, obj, created=created)

@@ -13,9 +13,9 @@ from fastapi import APIRouter, FastAPI
 from steward import __version__, migrate
 from steward import logging as steward_logging
 from steward.api import errors
-from steward.api.headers import SecurityHeaders
+from steward.api.headers import DOCS, SecurityHeaders
 from steward.bootstrap import Steward, build
-from steward.config import Settings
+from steward.config import Mode, Settings
 from steward.errors import ConfigError
 from steward.providers.sandboxes import Sandboxes
 
@@ -44,11 +44,14 @@ def create_app(settings: Settings | None = None, steward: Steward | None = None)
             sandboxes.stop()
             await asyncio.to_thread(steward.stop, durable=settings.durable_engine)
 
+    production = settings.mode is Mode.PRODUCTION
     app = FastAPI(
         title="Steward",
         version=__version__,
         summary="Payments in, service out: the customer lifecycle of a small SaaS.",
         lifespan=lifespan,
+        docs_url=None if production else "/docs",
+        redoc_url=None,
     )
     app.state.steward = steward
     app.state.runtime = runtime
@@ -66,7 +69,9 @@ def create_app(settings: Settings | None = None, steward: Steward | None = None)
                 raise ConfigError(f"headers for {prefix} are declared twice")
             headers[prefix] = values
     sandboxes.mount(app)
-    app.add_middleware(SecurityHeaders, by_prefix=headers)
+    if not production:
+        headers.setdefault("/docs", DOCS)
+    app.add_middleware(SecurityHeaders, by_prefix=headers, hsts=production)
     return app
 
 

@@ -24,11 +24,15 @@ from steward.inbox.module import MODULE as INBOX
 from steward.inbox.service import Inbox, RetryPolicy
 from steward.inbox.worker import InboxWorkers
 from steward.kit.clock import Clock
+from steward.messaging.module import MODULE as MESSAGING
 from steward.module import Module, On, Queue, Schedule, Subscribe
 from steward.ops.module import MODULE as OPS
+from steward.pools.module import MODULE as POOLS
+from steward.preflight.module import MODULE as PREFLIGHT
 from steward.product import Product, load_product
 from steward.providers.email import SmtpMailer
 from steward.providers.stripe.gateway import StripeGateway
+from steward.providers.twilio.gateway import TwilioGateway
 from steward.providers.vapi import VapiClient
 from steward.providers.whop.gateway import WhopGateway
 from steward.provisioning.module import MODULE as PROVISIONING
@@ -46,12 +50,15 @@ MODULES: tuple[Module, ...] = (
     FLAGS,
     INBOX,
     TENANTS,
+    MESSAGING,
     SUBSCRIPTIONS,
     PROVISIONING,
+    POOLS,
     WALLETS,
     RECOVERY,
     ALERTS,
     COCKPIT,
+    PREFLIGHT,
 )
 
 
@@ -95,6 +102,9 @@ def runtime_for(settings: Settings, clock: Clock, product: Product) -> Runtime:
     vapi_base = settings.vapi_api_base
     if not vapi_base and settings.sandbox:
         vapi_base = settings.public_url.rstrip("/") + "/sandbox/vapi"
+    twilio_base = settings.twilio_api_base
+    if not twilio_base and settings.sandbox:
+        twilio_base = settings.public_url.rstrip("/") + "/sandbox/twilio"
     whop_base = settings.whop_api_base
     if not whop_base and settings.sandbox:
         whop_base = settings.public_url.rstrip("/") + "/sandbox/whop/api/v1"
@@ -110,6 +120,7 @@ def runtime_for(settings: Settings, clock: Clock, product: Product) -> Runtime:
         mailer=SmtpMailer(smtp_url, settings.email_from),
         stripe=StripeGateway(settings.stripe_api_key, api_base),
         vapi=VapiClient(vapi_base or "https://api.vapi.ai", settings.vapi_api_key),
+        twilio=TwilioGateway(settings.twilio_account_sid, settings.twilio_auth_token, twilio_base),
         whop=WhopGateway(settings.whop_api_key, whop_base),
         tokens=TenantTokens(
             settings.tenant_token_keys,

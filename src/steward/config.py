@@ -18,6 +18,10 @@ PLACEHOLDERS = {"", "changeme", "change-me", "secret", "placeholder", "todo", "x
 DEV_ADMIN_TOKEN = "dev-admin-token"
 DEV_WEBHOOK_SECRET = "whsec_steward_dev"
 DEV_TENANT_KEY = "steward-dev-tenant-token-key-not-for-production"
+# The Twilio sandbox's account (steward.providers.twilio.sandbox): development only.
+DEV_TWILIO_ACCOUNT_SID = "AC" + "5a" * 16
+DEV_TWILIO_AUTH_TOKEN = "sandbox" + "0" * 25
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 
 
 class Mode(StrEnum):
@@ -37,7 +41,7 @@ class Settings(BaseSettings):
     stripe_api_key: str = "sk_test_sandbox"
     stripe_api_base: str = ""  # empty: the real Stripe API; a URL: that Stripe (e.g. the sandbox)
     sandbox: bool = True  # mount the provider sandboxes in this server (development only)
-    public_url: str = "http://127.0.0.1:8000"
+    public_url: str = DEFAULT_PUBLIC_URL
     smtp_url: str = ""  # empty: the sandbox mail sink on sandbox_smtp_port
     sandbox_smtp_port: int = 8025
     email_from: str = "Steward <no-reply@steward.local>"
@@ -57,6 +61,8 @@ class Settings(BaseSettings):
     executor_heartbeat_seconds: float = Field(default=5.0, gt=0)
     executor_stale_seconds: float = Field(default=30.0, gt=0)  # then another process takes over
     dbos_schema: str = "dbos"  # PostgreSQL schema of the durable engine's tables
+    # How often DBOS's notification listener polls (a process's shutdown waits for one poll).
+    dbos_notification_poll_seconds: float = Field(default=1.0, ge=0.001, le=60)
     # kid:secret pairs, comma-separated; the first signs, all verify
     stripe_sync_cron: str = "0 */10 * * * *"  # catch-up of missed Stripe events (6-field cron)
     grace_cron: str = "30 */10 * * * *"  # suspend tenants past due beyond the grace period
@@ -98,6 +104,19 @@ class Settings(BaseSettings):
     alert_delivery_attempts: int = Field(default=5, ge=1)  # per channel and notification
     alert_delivery_backoff_seconds: float = Field(default=5.0, ge=0)  # doubled per attempt
     operator_session_seconds: int = Field(default=8 * 3600, gt=0)  # cockpit login lifetime
+    # Twilio and messaging
+    twilio_account_sid: str = DEV_TWILIO_ACCOUNT_SID
+    twilio_auth_token: str = DEV_TWILIO_AUTH_TOKEN  # signs Twilio's webhooks: a real one in prod
+    twilio_api_base: str = ""  # empty: the real Twilio, or the mounted sandbox (STEWARD_SANDBOX)
+    twilio_from_number: str = ""  # the product's sending number (E.164); empty: sending refused
+    # Client addresses (comma-separated, or "*") whose X-Forwarded-Proto/Host are believed when
+    # rebuilding the URL Twilio signed; used only while public_url is left at its default.
+    trusted_proxies: str = ""
+    # Buying numbers for pools that fall below their watermark (opt-in; kill switch
+    # number_purchases): which pools hold Twilio numbers, and how many may be bought a day.
+    pool_purchases: bool = False
+    pool_purchase_pools: str = "numbers"  # comma-separated pool names
+    pool_purchase_max_per_day: int = Field(default=5, ge=0)  # per pool, UTC day
     # Whop and recovery
     whop_webhook_secret: str = "whsec_whop_steward_dev"  # comma-separated: all verify (rotation)
     whop_api_key: str = "apik_whop_sandbox"
@@ -145,6 +164,9 @@ class Settings(BaseSettings):
             "STEWARD_TENANT_TOKEN_KEYS": [
                 k.partition(":")[2] for k in self.tenant_token_keys.split(",")
             ],
+            # The sandbox's account: its well-known token would let anyone sign Twilio webhooks.
+            "STEWARD_TWILIO_ACCOUNT_SID": [self.twilio_account_sid],
+            "STEWARD_TWILIO_AUTH_TOKEN": [self.twilio_auth_token],
             "STEWARD_WHOP_WEBHOOK_SECRET": self.whop_webhook_secrets or [""],
             "STEWARD_WHOP_API_KEY": [self.whop_api_key],
         }
@@ -155,6 +177,10 @@ class Settings(BaseSettings):
                         f"{variable} is missing or a placeholder; set a real secret to run in "
                         "production mode"
                     )
+        if len(self.admin_token) < 32:
+            raise ConfigError(
+                "STEWARD_ADMIN_TOKEN must be at least 32 characters in production mode"
+            )
         if self.sandbox:
             raise ConfigError("STEWARD_SANDBOX must be false in production mode")
 
@@ -171,6 +197,8 @@ def _is_placeholder(value: str) -> bool:
             "steward-dev-tenant-token-key-not-for-production",
             "vapi_steward_dev_secret",
             "panel_steward_dev_secret",
+            DEV_TWILIO_ACCOUNT_SID.lower(),
+            DEV_TWILIO_AUTH_TOKEN,
             "whsec_whop_steward_dev",
             "apik_whop_sandbox",
         }

@@ -51,6 +51,9 @@ class Engine:
                 "executor_id": self.executor_id,
                 "log_level": "WARNING",
                 "dbos_system_schema": settings.dbos_schema,
+                "notification_listener_polling_interval_sec": (
+                    settings.dbos_notification_poll_seconds
+                ),
             }
         )
         if not settings.run_workflows:

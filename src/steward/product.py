@@ -16,6 +16,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from steward.checks import Check
 from steward.errors import ConfigError, InvalidInput
 from steward.flags.service import FlagSpec
 from steward.steps import Step
@@ -80,6 +81,7 @@ class Product:
     name: str
     plans: list[Plan]
     default_region: str = "GB"  # for phone numbers typed without a country code
+    help_text: str = ""  # the SMS answer to HELP; empty: a generic one naming the product
     # Identities that may have only one trial: "email", "phone", "card", "email_domain".
     trial_identity: tuple[str, ...] = ("email", "phone", "card")
     # The product's own code: inbox handlers, domain-event subscribers, schedules (steward.module).
@@ -92,6 +94,8 @@ class Product:
     alert_rules: list[Rule] = field(default_factory=list)
     # Hard-delete checks (steward.cockpit.delete.DeleteCheck): all must pass to delete a tenant.
     delete_checks: list[DeleteCheck] = field(default_factory=list)
+    # Launch checks of the product's own (steward.checks.Check), run by ``steward preflight``.
+    preflight: tuple[Check, ...] = ()
 
     def __post_init__(self) -> None:
         keys = [p.key for p in self.plans]

@@ -20,6 +20,7 @@ from steward.kit.clock import Clock
 from steward.product import Product
 from steward.providers.email import SmtpMailer
 from steward.providers.stripe.gateway import StripeGateway
+from steward.providers.twilio.gateway import TwilioGateway
 from steward.providers.vapi import VapiClient
 from steward.providers.whop.gateway import WhopGateway
 from steward.tokens.service import TenantTokens
@@ -59,6 +60,7 @@ class Runtime:
     mailer: SmtpMailer
     stripe: StripeGateway
     vapi: VapiClient
+    twilio: TwilioGateway
     whop: WhopGateway
     tokens: TenantTokens
     services: Services = field(default_factory=Services)

@@ -51,6 +51,7 @@ def test_a_second_tenant_with_the_same_phone_gets_no_trial(db: tuple[str, str]) 
         ).json()
         assert offer["trial_days"] == 0
         assert "phone ***456 already had a trial" in offer["trial_refusal"]
+        assert "ten_" not in offer["trial_refusal"]  # never another tenant's id
         server.sandbox.complete_checkout(offer["session_id"])
         server.sandbox.wait_idle(15)
         server.wait_for(server.settled)

@@ -1,7 +1,7 @@
 """Property: any permutation of a recorded Stripe lifecycle, with up to 3 duplicate deliveries,
-ends in the same state as in-order delivery. The recorded sequence (localstripe) is itself out of
-order: invoice.payment_succeeded precedes customer.subscription.created, and every event carries
-the same `created` second."""
+ends in the same state as in-order delivery. The recorded sequence (tests/fixtures/record.py) is
+itself out of order: invoice.payment_succeeded precedes customer.subscription.created, and every
+event carries the same `created` second."""
 
 from __future__ import annotations
 
@@ -20,14 +20,15 @@ from steward.kit.ids import new_id
 from steward.tenants.models import BillingStatus, PaymentStatus, Tenant
 from tests.support import FIXTURES, Server, free_port, settings_for
 
-RECORDED = sorted((FIXTURES / "stripe" / "localstripe-generated").glob("*.json"))
+RECORDED = sorted((FIXTURES / "stripe" / "subscription-lifecycle").glob("*.json"))
+CUSTOMER = "cus_LifecycleCustomer"
 IDS = (
-    "cus_mTeEIYvsaMpBQu",
-    "sub_1P7rJD9qNYKRGm",
-    "sub_aqK0hPDu7TWbHx",
-    "sub_hp5YpPNx7OcSLH",
-    "in_cXkpbmK4eLPRKF",
-    "in_0VjHHtOQjefFQJ",
+    CUSTOMER,
+    "sub_PaidThenCanceled",
+    "sub_IncompleteNoInvoice",
+    "sub_IncompleteDraftInv",
+    "in_FirstInvoicePaid",
+    "in_SecondInvoiceDraft",
 )
 _run = count()
 
@@ -58,7 +59,7 @@ def _deliver(server: Server, order: list[int], duplicates: list[int]) -> dict[st
             plan="starter",
             payment_status=PaymentStatus.NONE,
             billing_status=BillingStatus.NONE,
-            stripe_customer_id=f"cus_mTeEIYvsaMpBQu_{tag}",
+            stripe_customer_id=f"{CUSTOMER}_{tag}",
             created_at=now,
             updated_at=now,
         )
@@ -109,6 +110,7 @@ def test_any_order_with_duplicates_ends_in_the_in_order_state(db: tuple[str, str
         retry_max_seconds=0.05,
         max_attempts=20,
     )
+    assert len(RECORDED) == 13, "the recorded lifecycle is missing"
     with Server(config) as server:
         expected = _deliver(server, list(range(len(RECORDED))), [])
         # Two subscriptions are left incomplete, so the tenant shows one of them, not the
@@ -116,9 +118,9 @@ def test_any_order_with_duplicates_ends_in_the_in_order_state(db: tuple[str, str
         assert expected == {
             "tenant": ("checkout_open", "none"),
             "subscriptions": {
-                "sub_1P7rJD9qNYKRGm": "canceled",
-                "sub_aqK0hPDu7TWbHx": "checkout_open",
-                "sub_hp5YpPNx7OcSLH": "checkout_open",
+                "sub_PaidThenCanceled": "canceled",
+                "sub_IncompleteNoInvoice": "checkout_open",
+                "sub_IncompleteDraftInv": "checkout_open",
             },
             "failed_events": 0,
         }

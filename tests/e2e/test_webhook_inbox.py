@@ -61,8 +61,8 @@ def test_paid_checkout_activates_the_tenant_once(server: Server) -> None:
     got = tenant(server, t["id"])
     assert got["payment_status"] == "active"
     assert got["billing_status"] == "trialing"  # the demo starter plan has a 7-day trial
-    assert got["stripe_customer_id"] == "cus_M5wW9RPFk9xNZ5"
-    assert got["stripe_subscription_id"] == "sub_1LNkeSKXBGcbgpbZ7jMqOPSi"
+    assert got["stripe_customer_id"] == "cus_Checkout0000000000000005"
+    assert got["stripe_subscription_id"] == "sub_Checkout0000000000000006"
     assert got["trial_ends_at"] is not None
     billing = [e for e in got["timeline"] if e["kind"] == "billing"]
     assert len(billing) == 1 and "checkout completed" in billing[0]["message"]
@@ -146,7 +146,7 @@ def test_a_rotated_secret_is_still_accepted(server: Server) -> None:
 
 
 def test_unknown_types_are_stored_and_ignored(server: Server) -> None:
-    raw = fixture("stripe-sync-engine/charge_captured.json")
+    raw = fixture("charge.captured.json")
     assert server.post_event(raw).status_code == 200
     server.wait_for(server.settled)
     page = events(server)

@@ -3,6 +3,7 @@ balance = sum of the ledger invariant under concurrency (property test), and 32 
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import uuid
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 
 from steward import migrate
 from steward.bootstrap import Steward, build
+from steward.db import Database
 from steward.tenants import service as tenants
 from steward.wallets import ledger, service
 from steward.wallets.errors import DebitRefused, KeyReused
@@ -174,10 +176,10 @@ def test_property_any_interleaving_keeps_the_ledger_invariant(
 def test_32_concurrent_writers_on_one_wallet_postgresql(tmp_path: Path) -> None:
     with database("postgresql", tmp_path) as (url, schema):
         steward = make_steward(url, schema)
-        from steward.db import Database
-
         steward.runtime.db.dispose()
-        steward.runtime.db = Database(url, pool_size=32, max_overflow=4)
+        steward.runtime = dataclasses.replace(
+            steward.runtime, db=Database(url, pool_size=32, max_overflow=4)
+        )
         try:
             wallet_id = new_wallet(steward)
             post(steward, wallet_id, 3000, "seed")

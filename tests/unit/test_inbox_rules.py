@@ -48,7 +48,46 @@ def test_signature_over_rotated_secrets() -> None:
 
 
 @pytest.mark.parametrize(
-    "body", [b"nope", b"[]", b'{"type": "x"}', b'{"id": "", "type": "x"}', b'{"id": "e"}']
+    "forge",
+    [
+        lambda sig, old, now: f"v1={sig}, t={now},t={old}",
+        lambda sig, old, now: f"t={now},v1={sig},t={old}",
+        lambda sig, old, now: f"t= {old},v1={sig}",
+        lambda sig, old, now: f"t=+{old},v1={sig}",
+        lambda sig, old, now: f"t={old}.0,v1={sig}",
+        lambda sig, old, now: f"v1={sig}",
+        lambda sig, old, now: f"t={old},v1={sig[:-8]}",
+    ],
+)
+def test_an_old_signature_cannot_be_replayed_with_a_fresh_timestamp(forge: object) -> None:
+    """The replay window is checked on the timestamp that was signed, never on another one."""
+    body = b'{"id": "evt_old", "type": "x"}'
+    old, now = int(time.time()) - 3600, int(time.time())
+    sig = sign(body.decode(), "whsec_new", old).split("v1=")[1].split(",")[0]
+    header = forge(sig, old, now)  # type: ignore[operator]
+    with pytest.raises((InvalidSignature, StaleSignature)):
+        verify_stripe(body, header, ["whsec_new"], 300)
+
+
+def test_a_body_that_is_not_utf8_is_malformed_not_a_crash() -> None:
+    body = b'{"id": "evt_1", "type": "x"}\xff'
+    with pytest.raises(MalformedEvent):
+        verify_stripe(body, sign("x", "whsec_new"), ["whsec_new"], 300)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"nope",
+        b"[]",
+        b'{"type": "x"}',
+        b'{"id": "", "type": "x"}',
+        b'{"id": "e"}',
+        b'{"id": "e", "type": "x", "created": 99999999999999999999}',
+        b'{"id": "e", "type": "x", "created": -1}',
+        b'{"id": "e", "type": "x", "created": "1700000000"}',
+        b'{"id": "e", "type": "x", "data": ' + b"[" * 200_000 + b"]" * 200_000 + b"}",
+    ],
 )
 def test_parse_event_refuses_what_is_not_an_event(body: bytes) -> None:
     with pytest.raises(MalformedEvent):
@@ -64,12 +103,14 @@ def test_backoff_grows_and_is_capped() -> None:
 
 
 REAL = {
-    "admin_token": "a-real-admin-token-123",
+    "admin_token": "a-real-admin-token-of-at-least-32-chars",
     "stripe_webhook_secrets": "whsec_real_secret_9",
     "stripe_api_key": "sk_live_realkey_123",
     "vapi_webhook_secret": "a-real-vapi-secret-1234",
     "panel_webhook_secret": "a-real-panel-secret-1234",
     "tenant_token_keys": "k1:a-real-tenant-token-key-of-32-chars!!",
+    "twilio_account_sid": "AC" + "0123456789abcdef" * 2,
+    "twilio_auth_token": "a-real-twilio-auth-token-of-32ch",
     "whop_webhook_secret": "whsec_a_real_whop_secret",
     "whop_api_key": "apik_a_real_whop_key_123",
 }
@@ -80,6 +121,8 @@ CHECKED_IN_ORDER = [
     "STEWARD_VAPI_WEBHOOK_SECRET",
     "STEWARD_PANEL_WEBHOOK_SECRET",
     "STEWARD_TENANT_TOKEN_KEYS",
+    "STEWARD_TWILIO_ACCOUNT_SID",
+    "STEWARD_TWILIO_AUTH_TOKEN",
     "STEWARD_WHOP_WEBHOOK_SECRET",
     "STEWARD_WHOP_API_KEY",
     "STEWARD_SANDBOX",
@@ -92,6 +135,12 @@ def test_production_refuses_missing_or_placeholder_secrets(known: int) -> None:
     overrides = dict(list(REAL.items())[:known])
     settings = Settings(mode=Mode.PRODUCTION, **overrides)
     with pytest.raises(ConfigError, match=CHECKED_IN_ORDER[known]):
+        settings.check_production()
+
+
+def test_production_refuses_a_short_admin_token() -> None:
+    settings = Settings(mode=Mode.PRODUCTION, sandbox=False, **(REAL | {"admin_token": "x9" * 8}))
+    with pytest.raises(ConfigError, match="at least 32 characters"):
         settings.check_production()
 
 

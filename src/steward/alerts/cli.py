@@ -135,6 +135,7 @@ def alerts_test() -> None:
             "[INFO] Steward test alert",
             f"A test from `steward alerts test`.\nref: {key}",
             "info",
+            runtime=rt,
         )
         with rt.db.transaction() as session:
             repo.add_delivery(

@@ -115,6 +115,8 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     _event("reconciliation_gap", "Reconciliation gap", Severity.WARNING, "reconciliation.gap"),
     _event("provisioning_failed", "Provisioning failed", Severity.CRITICAL, "provisioning.failed"),
     _event("pool_low", "Pool under its watermark", Severity.CRITICAL, "pool.low"),
+    _event("pool_empty", "Pool empty: a new client waits", Severity.CRITICAL, "pool.empty"),
+    _event("sms_not_sent", "A text could not be sent", Severity.WARNING, "message.send_failed"),
     _event("debit_refused", "Wallet debit refused", Severity.WARNING, "wallet.debit_refused"),
     _event(
         "recovery_breaker",

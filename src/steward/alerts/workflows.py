@@ -92,7 +92,9 @@ def attempt_delivery(domain_event_id: int, index: int, attempt: int) -> bool:
     plan = _plan(domain_event_id)
     if plan is None or index >= len(plan["urls"]):
         return True
-    result = channels.send(plan["urls"][index], plan["title"], plan["body"], plan["severity"])
+    result = channels.send(
+        plan["urls"][index], plan["title"], plan["body"], plan["severity"], runtime=runtime
+    )
     with runtime.db.transaction() as session:
         repo.add_delivery(
             session,

@@ -36,6 +36,7 @@ BUILTIN = [
     FlagSpec("provisioning", "Provisioning runs may start and proceed"),
     FlagSpec("dunning", "Failed-payment recovery may contact customers"),
     FlagSpec("auto_recharge", "Wallets may be recharged automatically"),
+    FlagSpec("number_purchases", "Steward may buy phone numbers to refill its pools"),
 ]
 
 

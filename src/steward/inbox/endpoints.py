@@ -50,6 +50,7 @@ def list_events(
     runtime: RuntimeDep,
     _admin: Actor,
     status: EventStatus | None = None,
+    source: str | None = None,
     type: str | None = None,
     tenant_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -57,7 +58,13 @@ def list_events(
 ) -> EventPage:
     with runtime.db.read() as session:
         rows, total = repo.search(
-            session, status=status, type=type, tenant_id=tenant_id, limit=limit, offset=offset
+            session,
+            status=status,
+            source=source,
+            type=type,
+            tenant_id=tenant_id,
+            limit=limit,
+            offset=offset,
         )
         items = [EventOut.model_validate(r) for r in rows]
     return EventPage(items=items, total=total, shown=len(items), limit=limit, offset=offset)

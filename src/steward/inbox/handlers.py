@@ -52,3 +52,7 @@ class HandlerRegistry:
 
     def get(self, source: str, event_type: str) -> list[Handler]:
         return list(self._handlers.get((source, event_type), ()))
+
+    def types(self, source: str) -> list[str]:
+        """The event types of ``source`` some handler applies (what its webhook must send)."""
+        return sorted(t for (s, t) in self._handlers if s == source)

@@ -68,6 +68,7 @@ class InboundEvent(Base):
         sa.UniqueConstraint("source", "external_id", name="uq_inbound_events_source_external"),
         sa.Index("ix_inbound_events_status_next", "status", "next_attempt_at"),
         sa.Index("ix_inbound_events_type", "type"),
+        sa.Index("ix_inbound_events_type_id", "type", "id"),  # the cockpit's filter (alerts)
         sa.Index("ix_inbound_events_tenant", "tenant_id"),
     )
 

@@ -104,6 +104,7 @@ def search(
     session: Session,
     *,
     status: EventStatus | None = None,
+    source: str | None = None,
     type: str | None = None,
     tenant_id: str | None = None,
     limit: int = 50,
@@ -112,6 +113,8 @@ def search(
     where = []
     if status is not None:
         where.append(InboundEvent.status == status)
+    if source:
+        where.append(InboundEvent.source == source)
     if type:
         where.append(InboundEvent.type == type)
     if tenant_id:

@@ -42,17 +42,25 @@ class RetryPolicy:
         return timedelta(seconds=seconds * random.uniform(0.8, 1.2))
 
 
+MAX_EPOCH = 253_402_300_800  # 10000-01-01: datetime's own limit
+
+
 def parse_event(body: bytes) -> dict[str, Any]:
     try:
         payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise MalformedEvent("the body is not JSON") from exc
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise MalformedEvent("the body is not JSON (or nests too deep)") from exc
     if not isinstance(payload, dict):
         raise MalformedEvent("the body is not a JSON object")
     if not isinstance(payload.get("id"), str) or not payload["id"]:
         raise MalformedEvent("the event has no string 'id'")
     if not isinstance(payload.get("type"), str) or not payload["type"]:
         raise MalformedEvent("the event has no string 'type'")
+    if len(payload["id"]) > 255 or len(payload["type"]) > 255:
+        raise MalformedEvent("the event's id and type are at most 255 characters")
+    created = payload.get("created")
+    if created is not None and not (isinstance(created, int) and 0 <= created < MAX_EPOCH):
+        raise MalformedEvent("the event's 'created' is not a Unix time in seconds")
     return payload
 
 

@@ -43,6 +43,9 @@ def check_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(got, base64.b64decode(digest))
 
 
+_UNKNOWN_HASH = hash_password(secrets.token_urlsafe(18))  # checked for emails no operator has
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -82,8 +85,8 @@ def login(runtime: Runtime, email: str, password: str) -> Login:
     now = runtime.clock.now()
     with runtime.db.transaction() as session:
         operator = repo.by_email(session, email)
-        # Hash even for an unknown email, so timing does not reveal which emails exist.
-        stored = operator.password_hash if operator else hash_password("x" * 12)
+        # One scrypt either way, so timing does not reveal which emails exist.
+        stored = operator.password_hash if operator else _UNKNOWN_HASH
         if not check_password(password, stored) or operator is None:
             raise Unauthorized("wrong email or password")
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from steward import metrics
-from steward.api.deps import RuntimeDep
+from steward.api.deps import RuntimeDep, require_operator
+from steward.config import Mode
+from steward.errors import Unauthorized
 from steward.inbox import repository as inbox_repo
 from steward.inbox.repository import Backlog
 from steward.runtime import Runtime
@@ -22,20 +24,34 @@ def _backlog(runtime: Runtime) -> Backlog:
         return inbox_repo.backlog(session)
 
 
+def _detail_allowed(request: Request, runtime: Runtime) -> bool:
+    """In production, backlog figures and metrics are for operators (Prometheus sends the admin
+    token as a bearer token); elsewhere, for anyone."""
+    if runtime.settings.mode is not Mode.PRODUCTION:
+        return True
+    try:
+        require_operator(request, runtime, request.headers.get("authorization"))
+    except Unauthorized:
+        return False
+    return True
+
+
 @router.get("/healthz")
 def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
 @router.get("/readyz")
-def readyz(runtime: RuntimeDep) -> JSONResponse:
-    """503 when the database is unreachable or the oldest unapplied event is too old."""
+def readyz(request: Request, runtime: RuntimeDep) -> JSONResponse:
+    """503 when the database is unreachable or the oldest unapplied event is too old. In
+    production an anonymous caller gets the status alone."""
     body: dict[str, Any] = {"status": "ready", "database": "ok"}
+    detail = _detail_allowed(request, runtime)
     try:
         backlog = _backlog(runtime)
     except Exception as exc:
         body.update(status="not_ready", database=f"unreachable: {type(exc).__name__}")
-        return JSONResponse(body, status_code=503)
+        return JSONResponse(body if detail else {"status": "not_ready"}, status_code=503)
     age = 0.0
     if backlog.oldest_open_received_at is not None:
         age = max(0.0, (runtime.clock.now() - backlog.oldest_open_received_at).total_seconds())
@@ -51,12 +67,14 @@ def readyz(runtime: RuntimeDep) -> JSONResponse:
     if age > limit:
         body["status"] = "not_ready"
         body["reason"] = f"the oldest unprocessed event is {int(age)} s old (limit {limit} s)"
-        return JSONResponse(body, status_code=503)
-    return JSONResponse(body)
+    code = 503 if body["status"] == "not_ready" else 200
+    return JSONResponse(body if detail else {"status": body["status"]}, status_code=code)
 
 
 @router.get("/metrics")
-def prometheus(runtime: RuntimeDep) -> Response:
+def prometheus(request: Request, runtime: RuntimeDep) -> Response:
+    if not _detail_allowed(request, runtime):
+        raise Unauthorized("metrics are for operators: send Authorization: Bearer <admin token>")
     backlog = _backlog(runtime)
     for status in ("pending", "retrying", "failed", "dead"):
         metrics.BACKLOG.labels(status=status).set(getattr(backlog, status))

@@ -6,14 +6,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import structlog
 from fastapi import FastAPI
 
 from steward.config import Settings
 from steward.providers.email import MailSink
 from steward.providers.panel import PanelSandbox
 from steward.providers.stripe.sandbox import StripeSandbox
+from steward.providers.twilio.sandbox import SandboxError, TwilioSandbox
 from steward.providers.vapi.sandbox import VapiSandbox
 from steward.providers.whop.sandbox import WhopSandbox
+
+log = structlog.get_logger("steward.sandboxes")
 
 
 @dataclass
@@ -22,6 +26,7 @@ class Sandboxes:
     mail: MailSink | None = None
     panel: PanelSandbox | None = None
     vapi: VapiSandbox | None = None
+    twilio: TwilioSandbox | None = None
     whop: WhopSandbox | None = None
 
     @classmethod
@@ -44,6 +49,7 @@ class Sandboxes:
                 webhook_secret=settings.vapi_webhook_secret,
                 api_key=settings.vapi_api_key,
             ),
+            twilio=_twilio(settings, base),
             whop=WhopSandbox(
                 webhook_url=f"{base}/webhooks/whop",
                 webhook_secret=settings.whop_webhook_secrets[0],
@@ -60,6 +66,8 @@ class Sandboxes:
             app.mount("/sandbox/panel", self.panel.app)
         if self.vapi is not None:
             app.mount("/sandbox/vapi", self.vapi.app)
+        if self.twilio is not None:
+            app.mount("/sandbox/twilio", self.twilio.app)
         if self.whop is not None:
             app.mount("/sandbox/whop", self.whop.app)
 
@@ -68,6 +76,8 @@ class Sandboxes:
             self.stripe.start()
         if self.mail is not None:
             self.mail.start()
+        if self.twilio is not None:
+            self.twilio.start()
         if self.whop is not None:
             self.whop.start()
 
@@ -76,5 +86,24 @@ class Sandboxes:
             self.stripe.stop()
         if self.mail is not None:
             self.mail.stop()
+        if self.twilio is not None:
+            self.twilio.stop()
         if self.whop is not None:
             self.whop.stop()
+
+
+def _twilio(settings: Settings, base: str) -> TwilioSandbox:
+    """The sandbox account, owning the product's sending number (when the sandbox sells it)
+    with its webhooks pointed at this server, as a real number would be configured."""
+    sandbox = TwilioSandbox(settings.twilio_account_sid, settings.twilio_auth_token)
+    if settings.twilio_from_number:
+        try:
+            sandbox.add_number(
+                settings.twilio_from_number,
+                SmsUrl=f"{base}/webhooks/twilio/sms",
+                VoiceUrl=f"{base}/webhooks/twilio/voice",
+                StatusCallback=f"{base}/webhooks/twilio/status",
+            )
+        except SandboxError as exc:
+            log.warning("sandbox.twilio_number_refused", error=exc.message)
+    return sandbox

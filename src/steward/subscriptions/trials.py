@@ -59,10 +59,11 @@ def refusal(session: Session, product: Product, tenant: Tenant) -> str | None:
     }
     if not taken:
         return None
-    key, other = next(iter(sorted(taken.items())))
+    key = min(taken)
     kind, _, value = key.partition(":")
     shown = mask_phone(value) if kind == "phone" else value
-    return f"trial not offered: {kind} {shown} already had a trial (tenant {other})"
+    # The tenant sees this: it names its own identity, never the other tenant.
+    return f"trial not offered: {kind} {shown} already had a trial"
 
 
 def claim(session: Session, product: Product, tenant: Tenant, at: datetime) -> None:

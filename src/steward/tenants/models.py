@@ -43,6 +43,10 @@ class Tenant(Base):
         sa.Index("ix_tenants_email", "email"),
         sa.Index("ix_tenants_stripe_customer", "stripe_customer_id"),
         sa.Index("ix_tenants_stripe_subscription", "stripe_subscription_id"),
+        # The cockpit's tenant list and search, and the payment-gate rule (the alerts migration).
+        sa.Index("ix_tenants_payment_created", "payment_status", "created_at"),
+        sa.Index("ix_tenants_created", "created_at"),
+        sa.Index("ix_tenants_name_lower", sa.func.lower(sa.column("name"))),
     )
 
     id: Mapped[str] = mapped_column(sa.String(40), primary_key=True)

@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from stripe.params import CustomerCreateParams, EventListParams
 from stripe.params.checkout import SessionCreateParams
 
+from steward.providers.stripe.sandbox.catalog import install as install_catalog
 from steward.providers.stripe.sandbox.params import known as _known
 from steward.providers.stripe.sandbox.payments import install as install_payments
 from steward.providers.stripe.sandbox.state import (
@@ -49,6 +50,7 @@ _COLLECTIONS = {
     "prices": "price",
     "products": "product",
     "subscriptions": "subscription",
+    "webhook_endpoints": "webhook_endpoint",
 }
 _NO_KEY = (
     "You did not provide an API key. You need to provide your API key in the Authorization "
@@ -298,4 +300,5 @@ def build_app(sandbox: StripeSandbox) -> FastAPI:
     install(app, sandbox, call, base_url)
 
     install_payments(app, sandbox, call)
+    install_catalog(app, sandbox, call)
     return app
