@@ -11,20 +11,24 @@ import pytest
 from steward.errors import ProviderError
 from steward.recovery import workflows
 from steward.recovery.models import OWN_COMPANY
+from tests.e2e.messaging_helpers import NUMBER, api_sends
 from tests.e2e.recovery_support import NEVER
 from tests.e2e.subscription_support import advance, lifecycle_server, pay, signup
 from tests.support import ADMIN
 
+PHONE = "+447911123456"  # the tenant's phone at signup
+
 
 def test_a_stripe_invoice_failure_is_reminded_then_recovered(db: tuple[str, str]) -> None:
-    with lifecycle_server(db, recovery_tick_cron=NEVER) as (server, clock):
-        tenant_id, auth = signup(server, "dunning@example.com")
+    settings = {"recovery_tick_cron": NEVER, "twilio_from_number": NUMBER}
+    with lifecycle_server(db, **settings) as (server, clock):
+        tenant_id, auth = signup(server, "dunning@example.com", PHONE)
         pay(server, auth, plan="pro")
         coupon = server.runtime.stripe.client.v1.coupons.create(
             {"percent_off": 50, "duration": "once"}
         )
-        settings = {"offsets_days": [1, 3], "channels": ["email"], "attempts_before_cancel": 2,
-                    "incentive_coupon": coupon.id}  # fmt: skip
+        settings = {"offsets_days": [1, 3], "channels": ["email", "sms"],
+                    "attempts_before_cancel": 2, "incentive_coupon": coupon.id}  # fmt: skip
         r = server.http.put(
             f"/admin/api/recovery/companies/{OWN_COMPANY}/settings", json=settings, headers=ADMIN
         )
@@ -51,6 +55,8 @@ def test_a_stripe_invoice_failure_is_reminded_then_recovered(db: tuple[str, str]
         server.wait_for(lambda: len(sink.to("dunning@example.com")) >= 1)
         reminders = [m for m in sink.to("dunning@example.com") if "payment" in m.subject.lower()]
         assert len(reminders) == 1 and "/_sandbox/portal/" in reminders[0].text
+        server.wait_for(lambda: len(api_sends(server, PHONE)) == 1)  # and one text, via messaging
+        assert "/_sandbox/portal/" in api_sends(server, PHONE)[0]["body"]
 
         server.sandbox.lifecycle.declining.clear()
         advance(server, clock, timedelta(days=2))
@@ -61,6 +67,7 @@ def test_a_stripe_invoice_failure_is_reminded_then_recovered(db: tuple[str, str]
         assert [(a["kind"], a["channel"]) for a in detail["actions"]] == [
             ("incentive", None),
             ("nudge", "email"),
+            ("nudge", "sms"),
         ]
         sub = server.runtime.stripe.retrieve_subscription(str(detail["membership_id"]))
         assert sub.get("discounts") == []  # a "once" coupon is used up by that invoice

@@ -15,6 +15,8 @@ from typing import TypeVar
 from sqlalchemy.orm import Session
 
 from steward.errors import Conflict, ProviderError
+from steward.messaging import service as messaging
+from steward.messaging.errors import RecipientOptedOut
 from steward.providers.email import EmailMessage
 from steward.recovery import monitoring
 from steward.recovery import repository as repo
@@ -98,11 +100,13 @@ def nudge(
         "email": bool(case.email),
         "push": case.provider == "whop" and bool(case.user_id and p.whop_experience_id),
         "dm": case.provider == "whop" and bool(case.user_id),
+        "sms": bool(case.phone and runtime.settings.twilio_from_number),
     }
     if not reachable.get(channel, False):
         raise ChannelNotConfigured(
             f"case {case.id}: {channel} cannot reach this member (push needs a Whop member and "
-            "whop_experience_id, dm a Whop member, email an address; sms is not configured)"
+            "whop_experience_id, dm a Whop member, email an address, sms a phone number and "
+            "STEWARD_TWILIO_FROM_NUMBER)"
         )
     audit(
         session,
@@ -134,6 +138,8 @@ def nudge(
                 experience_id=p.whop_experience_id,
             ),
         )
+    elif channel == "sms":
+        _sms(runtime, session, case, text, key)
     else:
         _timed(
             "dm",
@@ -142,6 +148,18 @@ def nudge(
             ),
         )
     monitoring.NUDGES.labels(channel=channel, manual=str(manual).lower()).inc()
+
+
+def _sms(runtime: Runtime, session: Session, case: RecoveryCase, text: str, key: str) -> None:
+    """Through the messaging service: the text is recorded and its send published in this
+    transaction, so it commits with the audit row or not at all, and is sent at most once."""
+    try:
+        messaging.send_sms(
+            session, runtime, to=case.phone or "", body=text, purpose="recovery", key=key
+        )
+    except RecipientOptedOut as exc:
+        raise ChannelNotConfigured(f"case {case.id}: {exc.message}") from exc
+    monitoring.PROVIDER_CALLS.labels(endpoint="sms", outcome="ok").inc()
 
 
 def incentive(

@@ -115,13 +115,14 @@ def stripe_invoice_failed(ctx: HandlerContext) -> None:
             company_id=OWN_COMPANY,
             membership_id=subscription,
             user_id=customer,
-            email=email if isinstance(email, str) else None,
+            email=email[:255] if isinstance(email, str) else None,
             amount=_int(obj.get("amount_due")),
             currency=_ref(obj.get("currency")),
             payment_id=_ref(obj.get("id")),
             message="invoice payment failed",
             occurred_at=_created(ctx),
             cause=f"event:{ctx.event.id}",
+            phone=tenant.phone if tenant is not None else None,
         ),
     )
 

@@ -79,6 +79,7 @@ class RecoveryCase(Base):
     open_key: Mapped[str | None] = mapped_column(sa.String(90), unique=True)
     user_id: Mapped[str | None] = mapped_column(sa.String(64))
     email: Mapped[str | None] = mapped_column(sa.String(255))
+    phone: Mapped[str | None] = mapped_column(sa.String(20))  # for SMS, when the member has one
     state: Mapped[CaseState] = mapped_column(_enum(CaseState))
     amount_due: Mapped[int | None] = mapped_column(BIGINT)
     currency: Mapped[str | None] = mapped_column(sa.String(3))

@@ -94,6 +94,7 @@ class Failure:
     message: str | None
     occurred_at: datetime
     cause: str  # event:<inbox id>
+    phone: str | None = None
 
 
 def key(provider: str, membership_id: str) -> str:
@@ -120,6 +121,7 @@ def open_for_failure(
         open_key=open_key,
         user_id=failure.user_id,
         email=failure.email,
+        phone=failure.phone,
         state=CaseState.OPEN,
         amount_due=failure.amount,
         currency=failure.currency,

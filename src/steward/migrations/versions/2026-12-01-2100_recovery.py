@@ -55,6 +55,7 @@ def upgrade() -> None:
         sa.Column("open_key", sa.String(90), unique=True),
         sa.Column("user_id", sa.String(64)),
         sa.Column("email", sa.String(255)),
+        sa.Column("phone", sa.String(20)),
         sa.Column("state", sa.String(24), nullable=False),
         sa.Column("amount_due", BIGINT),
         sa.Column("currency", sa.String(3)),
