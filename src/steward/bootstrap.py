@@ -38,7 +38,9 @@ from steward.providers.email import SmtpMailer
 from steward.providers.stripe.gateway import StripeGateway
 from steward.providers.twilio.gateway import TwilioGateway
 from steward.providers.vapi import VapiClient
+from steward.providers.whop.gateway import WhopGateway
 from steward.provisioning.module import MODULE as PROVISIONING
+from steward.recovery.module import MODULE as RECOVERY
 from steward.runtime import Runtime
 from steward.signup.module import MODULE as SIGNUP
 from steward.subscriptions.module import MODULE as SUBSCRIPTIONS
@@ -60,6 +62,7 @@ MODULES: tuple[Module, ...] = (
     POOLS,
     ORDERS,
     WALLETS,
+    RECOVERY,
     ALERTS,
     ONBOARDING,
     CUSTOMERS,
@@ -112,6 +115,9 @@ def runtime_for(settings: Settings, clock: Clock, product: Product) -> Runtime:
     twilio_base = settings.twilio_api_base
     if not twilio_base and settings.sandbox:
         twilio_base = settings.public_url.rstrip("/") + "/sandbox/twilio"
+    whop_base = settings.whop_api_base
+    if not whop_base and settings.sandbox:
+        whop_base = settings.public_url.rstrip("/") + "/sandbox/whop/api/v1"
     smtp_url = settings.smtp_url or f"smtp://127.0.0.1:{settings.sandbox_smtp_port}"
     db = Database(settings.database_url)
     return Runtime(
@@ -125,6 +131,7 @@ def runtime_for(settings: Settings, clock: Clock, product: Product) -> Runtime:
         stripe=StripeGateway(settings.stripe_api_key, api_base),
         vapi=VapiClient(vapi_base or "https://api.vapi.ai", settings.vapi_api_key),
         twilio=TwilioGateway(settings.twilio_account_sid, settings.twilio_auth_token, twilio_base),
+        whop=WhopGateway(settings.whop_api_key, whop_base),
         tokens=TenantTokens(
             settings.tenant_token_keys,
             algorithm=settings.tenant_token_algorithm,

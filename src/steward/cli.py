@@ -125,7 +125,7 @@ def migrate_status() -> None:
     """Show the current and the newest revision."""
     current, head = migrations.status(_steward().runtime.db)
     state = "up to date" if current == head else "behind"
-    console.print(f"current: {current or 'base'}  head: {head}  ({state})")
+    console.print(f"current: {current or 'base'}  head: {head}  ({state})", soft_wrap=True)
 
 
 def main() -> None:

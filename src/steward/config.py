@@ -117,6 +117,17 @@ class Settings(BaseSettings):
     pool_purchases: bool = False
     pool_purchase_pools: str = "numbers"  # comma-separated pool names
     pool_purchase_max_per_day: int = Field(default=5, ge=0)  # per pool, UTC day
+    # Whop and recovery
+    whop_webhook_secret: str = "whsec_whop_steward_dev"  # comma-separated: all verify (rotation)
+    whop_api_key: str = "apik_whop_sandbox"
+    whop_api_base: str = ""  # empty: real Whop; <public_url>/sandbox/whop/api/v1 when sandbox on
+    whop_app_id: str = "app_steward_dev"  # the audience of x-whop-user-token
+    whop_jwks_url: str = ""  # empty: Whop's published keys; the sandbox's when sandbox on
+    recovery_tick_cron: str = "0 * * * * *"  # claim and send due reminders (6-field cron)
+    recovery_company_budget_seconds: float = Field(default=10.0, gt=0)  # per company per tick
+    recovery_breaker_failures: int = Field(default=3, ge=1)  # provider failures that open it
+    recovery_breaker_cooldown_seconds: float = Field(default=600.0, gt=0)  # then half-open
+    recovery_claim_stale_seconds: float = Field(default=300.0, gt=0)  # a claimed send, re-tried
 
     # Signup and customer sign-in
     signup_token_ttl_seconds: int = Field(default=900, gt=0, le=3600)  # a wizard step's token
@@ -140,6 +151,10 @@ class Settings(BaseSettings):
         if value.startswith("postgresql://"):
             value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
         return value
+
+    @cached_property
+    def whop_webhook_secrets(self) -> list[str]:
+        return [s.strip() for s in self.whop_webhook_secret.split(",") if s.strip()]
 
     @cached_property
     def webhook_secrets(self) -> list[str]:
@@ -166,6 +181,8 @@ class Settings(BaseSettings):
             # The sandbox's account: its well-known token would let anyone sign Twilio webhooks.
             "STEWARD_TWILIO_ACCOUNT_SID": [self.twilio_account_sid],
             "STEWARD_TWILIO_AUTH_TOKEN": [self.twilio_auth_token],
+            "STEWARD_WHOP_WEBHOOK_SECRET": self.whop_webhook_secrets or [""],
+            "STEWARD_WHOP_API_KEY": [self.whop_api_key],
         }
         for variable, values in checks.items():
             for value in values:
@@ -196,6 +213,8 @@ def _is_placeholder(value: str) -> bool:
             "panel_steward_dev_secret",
             DEV_TWILIO_ACCOUNT_SID.lower(),
             DEV_TWILIO_AUTH_TOKEN,
+            "whsec_whop_steward_dev",
+            "apik_whop_sandbox",
         }
         or v.endswith("_placeholder")
         or len(v) < 12

@@ -22,6 +22,7 @@ from steward.providers.email import SmtpMailer
 from steward.providers.stripe.gateway import StripeGateway
 from steward.providers.twilio.gateway import TwilioGateway
 from steward.providers.vapi import VapiClient
+from steward.providers.whop.gateway import WhopGateway
 from steward.tokens.service import TenantTokens
 
 T = TypeVar("T")
@@ -60,6 +61,7 @@ class Runtime:
     stripe: StripeGateway
     vapi: VapiClient
     twilio: TwilioGateway
+    whop: WhopGateway
     tokens: TenantTokens
     services: Services = field(default_factory=Services)
 

@@ -111,6 +111,8 @@ REAL = {
     "tenant_token_keys": "k1:a-real-tenant-token-key-of-32-chars!!",
     "twilio_account_sid": "AC" + "0123456789abcdef" * 2,
     "twilio_auth_token": "a-real-twilio-auth-token-of-32ch",
+    "whop_webhook_secret": "whsec_a_real_whop_secret",
+    "whop_api_key": "apik_a_real_whop_key_123",
 }
 CHECKED_IN_ORDER = [
     "STEWARD_ADMIN_TOKEN",
@@ -121,6 +123,8 @@ CHECKED_IN_ORDER = [
     "STEWARD_TENANT_TOKEN_KEYS",
     "STEWARD_TWILIO_ACCOUNT_SID",
     "STEWARD_TWILIO_AUTH_TOKEN",
+    "STEWARD_WHOP_WEBHOOK_SECRET",
+    "STEWARD_WHOP_API_KEY",
     "STEWARD_SANDBOX",
 ]
 

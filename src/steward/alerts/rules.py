@@ -61,6 +61,12 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     _event("sms_not_sent", "A text could not be sent", Severity.WARNING, "message.send_failed"),
     _event("debit_refused", "Wallet debit refused", Severity.WARNING, "wallet.debit_refused"),
     _event(
+        "recovery_breaker",
+        "Recovery provider failing",
+        Severity.CRITICAL,
+        "recovery.breaker_opened",
+    ),
+    _event(
         "billing_success_low",
         "Billing success rate low",
         Severity.CRITICAL,

@@ -15,6 +15,7 @@ from steward.providers.panel import PanelSandbox
 from steward.providers.stripe.sandbox import StripeSandbox
 from steward.providers.twilio.sandbox import SandboxError, TwilioSandbox
 from steward.providers.vapi.sandbox import VapiSandbox
+from steward.providers.whop.sandbox import WhopSandbox
 
 log = structlog.get_logger("steward.sandboxes")
 
@@ -26,6 +27,7 @@ class Sandboxes:
     panel: PanelSandbox | None = None
     vapi: VapiSandbox | None = None
     twilio: TwilioSandbox | None = None
+    whop: WhopSandbox | None = None
 
     @classmethod
     def for_settings(cls, settings: Settings) -> Sandboxes:
@@ -48,6 +50,11 @@ class Sandboxes:
                 api_key=settings.vapi_api_key,
             ),
             twilio=_twilio(settings, base),
+            whop=WhopSandbox(
+                webhook_url=f"{base}/webhooks/whop",
+                webhook_secret=settings.whop_webhook_secrets[0],
+                api_keys=[settings.whop_api_key],
+            ),
         )
 
     def mount(self, app: FastAPI) -> None:
@@ -61,6 +68,8 @@ class Sandboxes:
             app.mount("/sandbox/vapi", self.vapi.app)
         if self.twilio is not None:
             app.mount("/sandbox/twilio", self.twilio.app)
+        if self.whop is not None:
+            app.mount("/sandbox/whop", self.whop.app)
 
     def start(self) -> None:
         if self.stripe is not None:
@@ -69,6 +78,8 @@ class Sandboxes:
             self.mail.start()
         if self.twilio is not None:
             self.twilio.start()
+        if self.whop is not None:
+            self.whop.start()
 
     def stop(self) -> None:
         if self.stripe is not None:
@@ -77,6 +88,8 @@ class Sandboxes:
             self.mail.stop()
         if self.twilio is not None:
             self.twilio.stop()
+        if self.whop is not None:
+            self.whop.stop()
 
 
 def _twilio(settings: Settings, base: str) -> TwilioSandbox:

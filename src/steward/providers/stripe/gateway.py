@@ -108,6 +108,20 @@ class StripeGateway:
             raise ProviderError(f"stripe: cannot end {subscription_id} later: {exc}") from exc
         return sub.to_dict()
 
+    def apply_coupon(
+        self, subscription_id: str, coupon_id: str, idempotency_key: str
+    ) -> dict[str, Any]:
+        """Discount the subscription's coming invoices (recovery's incentive)."""
+        try:
+            sub = self.client.v1.subscriptions.update(
+                subscription_id,
+                {"discounts": [{"coupon": coupon_id}]},
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe.StripeError as exc:
+            raise ProviderError(f"stripe: cannot discount {subscription_id}: {exc}") from exc
+        return sub.to_dict()
+
     def create_portal_session(self, customer_id: str, return_url: str) -> str:
         try:
             session = self.client.v1.billing_portal.sessions.create(

@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from stripe.params import SubscriptionCancelParams, SubscriptionUpdateParams
+from stripe.params import CouponCreateParams, SubscriptionCancelParams, SubscriptionUpdateParams
 from stripe.params.billing_portal import SessionCreateParams as PortalParams
 
+from steward.providers.stripe.sandbox.params import known
 from steward.providers.stripe.sandbox.state import JSON, add_interval, invalid, text
 
 if TYPE_CHECKING:
@@ -47,8 +48,57 @@ class Lifecycle:
             if isinstance(params.get("metadata"), dict):
                 previous["metadata"] = dict(sub["metadata"])
                 sub["metadata"].update(params["metadata"])
+            if "discounts" in params:
+                previous["discounts"] = [d["id"] for d in sub.get("discounts") or []]
+                sub["discounts"] = [self._discount(sub, d) for d in params["discounts"] or []]
             self._emit("customer.subscription.updated", sub, previous)
             return copy.deepcopy(sub)
+
+    def create_coupon(self, params: JSON, _info: JSON | None = None) -> JSON:
+        """``POST /v1/coupons``: a percent or an amount off, once, repeating or forever."""
+        percent, amount = params.get("percent_off"), params.get("amount_off")
+        if (percent is None) == (amount is None):
+            raise invalid("You must pass exactly one of percent_off or amount_off.", "percent_off")
+        if amount is not None and not params.get("currency"):
+            raise invalid("You must pass currency when passing amount_off.", "currency")
+        duration = params.get("duration", "once")
+        if duration not in ("once", "repeating", "forever"):
+            raise invalid(f"Invalid duration: {duration}", "duration")
+        with self.store.lock:
+            coupon: JSON = {
+                "id": params.get("id") or self.store.new_id("co"), "object": "coupon",
+                "percent_off": float(percent) if percent is not None else None,
+                "amount_off": int(amount) if amount is not None else None,
+                "currency": params.get("currency"), "duration": duration,
+                "duration_in_months": params.get("duration_in_months"), "valid": True,
+                "created": self.store.ts(), "livemode": False, "metadata": {},
+            }  # fmt: skip
+            self.store.put(coupon)
+            return copy.deepcopy(coupon)
+
+    def _discount(self, sub: JSON, spec: Any) -> JSON:
+        coupon_id = spec.get("coupon") if isinstance(spec, dict) else None
+        if not coupon_id:
+            raise invalid("Each discount needs a coupon.", "discounts")
+        coupon = self.store.get(coupon_id, "coupon", param="discounts", status=400)
+        return {
+            "id": self.store.new_id("di"), "object": "discount", "coupon": copy.deepcopy(coupon),
+            "subscription": sub["id"], "customer": sub["customer"], "start": self.store.ts(),
+        }  # fmt: skip
+
+    def _discounted(self, sub: JSON, amount: int) -> int:
+        """The invoice amount after the subscription's discounts; ``once`` ones are used up."""
+        kept = []
+        for discount in sub.get("discounts") or []:
+            coupon = discount["coupon"]
+            if coupon["percent_off"] is not None:
+                amount = round(amount * (100 - coupon["percent_off"]) / 100)
+            else:
+                amount = max(0, amount - coupon["amount_off"])
+            if coupon["duration"] != "once":
+                kept.append(discount)
+        sub["discounts"] = kept
+        return amount
 
     def cancel_subscription(self, sub_id: str, _params: JSON | None = None) -> JSON:
         with self.store.lock:
@@ -115,6 +165,7 @@ class Lifecycle:
         interval = sub["items"]["data"][0]["price"]["recurring"]
         declined = "*" in self.declining or sub["customer"] in self.declining
         amount = sum(i["price"]["unit_amount"] * i["quantity"] for i in sub["items"]["data"])
+        amount = self._discounted(sub, amount)
         previous = {"status": sub["status"]}
         invoice = self._invoice(sub, amount, at, reason, paid=not declined)
         if declined:
@@ -151,6 +202,7 @@ class Lifecycle:
 
 UPDATE_PARAMS = frozenset(SubscriptionUpdateParams.__annotations__) | {"expand"}
 CANCEL_PARAMS = frozenset(SubscriptionCancelParams.__annotations__) | {"expand"}
+COUPON_PARAMS = known(CouponCreateParams) | {"expand"}
 PORTAL_PARAMS = frozenset(PortalParams.__annotations__) | {"expand"}
 
 
@@ -162,6 +214,10 @@ def install(
     @app.post("/v1/subscriptions/{sub_id}")
     async def update(request: Request, sub_id: str) -> Response:
         return await call(request, lambda p, i: life.update_subscription(sub_id, p), UPDATE_PARAMS)
+
+    @app.post("/v1/coupons")
+    async def create_coupon(request: Request) -> Response:
+        return await call(request, life.create_coupon, COUPON_PARAMS)
 
     @app.delete("/v1/subscriptions/{sub_id}")
     async def cancel(request: Request, sub_id: str) -> Response:
