@@ -40,6 +40,7 @@ from steward.product import Product, load_product
 from steward.providers.email import EmailMessage, SmtpMailer
 from steward.providers.stripe.gateway import CheckoutSession, StripeGateway
 from steward.providers.twilio import TwilioGateway
+from steward.providers.whop import WhopGateway
 from steward.providers.vapi import VapiClient
 from steward.runtime import Runtime
 from steward.tokens.service import TenantTokens
@@ -191,6 +192,7 @@ def fake_runtime(product: Product | str | None = None, **settings: Any) -> Fakes
         mailer=mailer,
         stripe=stripe,
         vapi=VapiClient("http://vapi.invalid", config.vapi_api_key),
+        whop=WhopGateway(config.whop_api_key, "http://whop.invalid/api/v1"),
         twilio=TwilioGateway(
             config.twilio_account_sid, config.twilio_auth_token, "http://twilio.invalid"
         ),
