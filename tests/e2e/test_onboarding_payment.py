@@ -133,7 +133,7 @@ def test_manual_activation_then_the_late_webhook_is_a_no_op(db: tuple[str, str])
         j.settle()
         assert all(_event(j, e["id"])["status"] == "processed" for e in late)
         kinds = [e["kind"] for e in j.tenant(tenant_id)["timeline"]]
-        assert kinds.count("duplicate_activation") == 1
+        assert kinds.count("already_active") == 1
         moves = [t["to_state"] for t in j.onboarding(tenant_id)["transitions"]]
         assert moves.count("S6_ASSIGN_NUMBER") == 1
         runs = j.server.http.get(

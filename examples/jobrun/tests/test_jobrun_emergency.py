@@ -38,4 +38,4 @@ def test_if_payment_webhook_fails_activate_by_hand(db: tuple[str, str]) -> None:
         j.settle()
         assert j.tenant(tenant_id)["billing_status"] == "trialing"
         kinds = [e["kind"] for e in j.tenant(tenant_id)["timeline"]]
-        assert kinds.count("duplicate_activation") == 1
+        assert kinds.count("already_active") == 1

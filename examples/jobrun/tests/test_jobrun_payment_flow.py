@@ -57,7 +57,7 @@ def test_duplicate_webhook_idempotency_prevents_double_activation(db: tuple[str,
         j.settle()
         assert _event(j, again["id"])["status"] == "processed"
         timeline = [e["kind"] for e in j.tenant(tenant_id)["timeline"]]
-        assert timeline.count("duplicate_activation") == 1
+        assert timeline.count("already_active") == 1
         r = j.server.http.get(f"/admin/api/tenants/{tenant_id}/subscription", headers=ADMIN)
         assert r.json()["status"] == "trialing"
         j.wait_state(tenant_id, "S7_FORWARDING")

@@ -89,6 +89,7 @@ def _finish(
     """End an attempt and free the wallet for the next one; False when it had already ended
     (a duplicate or late webhook)."""
     attempt = repo.get(session, recharge_id)
+    repo.lock_wallet(session, attempt.wallet_id)
     try:
         moved = repo.transition(session, recharge_id, status, runtime.clock.now(), **values)
     except IllegalTransition:

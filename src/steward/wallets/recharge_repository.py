@@ -84,6 +84,12 @@ def add(session: Session, recharge: Recharge) -> Recharge:
     return recharge
 
 
+def lock_wallet(session: Session, wallet_id: str) -> None:
+    """Take the wallet's row lock first, as a debit does (its balance UPDATE), so an attempt's
+    close and a concurrent debit lock wallet then attempt in the same order (no deadlock)."""
+    session.execute(sa.select(W.c.id).where(W.c.id == wallet_id).with_for_update())
+
+
 def get(session: Session, recharge_id: int) -> Recharge:
     return get_or_404(session, Recharge, recharge_id, "recharge")
 
