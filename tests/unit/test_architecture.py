@@ -183,3 +183,32 @@ def test_a_route_declared_twice_fails_at_start(tmp_path: Path) -> None:
     steward = build(_settings(tmp_path), product=_product(Module("dup", routers=(twice,))))
     with pytest.raises(ConfigError, match="route GET /healthz is declared twice"):
         create_app(steward=steward)
+
+
+def _calls(dependant: object) -> set[object]:
+    found: set[object] = set()
+    for dep in getattr(dependant, "dependencies", ()):
+        found.add(getattr(dep, "call", None))
+        found |= _calls(dep)
+    return found
+
+
+def test_every_admin_endpoint_takes_the_one_operator_identity() -> None:
+    from fastapi.routing import APIRoute
+
+    from steward.api.deps import require_operator
+
+    admin = [
+        route
+        for module in MODULES
+        for router in module.routers
+        for route in router.routes
+        if isinstance(route, APIRoute) and route.path.startswith("/admin/")
+    ]
+    assert len(admin) > 40
+    missing = [
+        f"{r.path} {sorted(r.methods)}"
+        for r in admin
+        if require_operator not in _calls(r.dependant)
+    ]
+    assert missing == []

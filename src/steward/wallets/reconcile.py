@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 import structlog
+from sqlalchemy.orm import Session
 
 from steward.runtime import Runtime
 from steward.tenants import repository as tenants_repo
@@ -56,7 +57,7 @@ def process_page(runtime: Runtime, run_id: str) -> bool:
     return page.next_cursor is None
 
 
-def _match(runtime: Runtime, session: Any, calls: list[dict[str, Any]]) -> dict[str, Any]:
+def _match(runtime: Runtime, session: Session, calls: list[dict[str, Any]]) -> dict[str, Any]:
     counts: dict[str, Any] = dict.fromkeys(repo.COUNTERS, 0)
     counts["calls_seen"] = len(calls)
     unpriced: list[dict[str, str]] = []

@@ -27,6 +27,7 @@ from stripe.params import CustomerCreateParams, EventListParams
 from stripe.params.checkout import SessionCreateParams
 
 from steward.providers.stripe.sandbox.catalog import install as install_catalog
+from steward.providers.stripe.sandbox.lifecycle import install as install_lifecycle
 from steward.providers.stripe.sandbox.params import known as _known
 from steward.providers.stripe.sandbox.payments import install as install_payments
 from steward.providers.stripe.sandbox.state import (
@@ -295,9 +296,7 @@ def build_app(sandbox: StripeSandbox) -> FastAPI:
         data = [dataclasses.asdict(record) for record in sandbox.deliveries]
         return JSONResponse(stripe_list(data, "/_sandbox/deliveries"))
 
-    from steward.providers.stripe.sandbox.lifecycle import install
-
-    install(app, sandbox, call, base_url)
+    install_lifecycle(app, sandbox, call, base_url)
 
     install_payments(app, sandbox, call)
     install_catalog(app, sandbox, call)
