@@ -40,8 +40,8 @@ from steward.product import Product, load_product
 from steward.providers.email import EmailMessage, SmtpMailer
 from steward.providers.stripe.gateway import CheckoutSession, StripeGateway
 from steward.providers.twilio import TwilioGateway
-from steward.providers.whop import WhopGateway
 from steward.providers.vapi import VapiClient
+from steward.providers.whop import WhopGateway
 from steward.runtime import Runtime
 from steward.tokens.service import TenantTokens
 
