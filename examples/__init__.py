@@ -1,1 +1,2 @@
-"""Example products built on Steward, one per reference system in ../shared/seeds."""
+"""Example products built on Steward, one per reference system Steward must run (JobRun,
+GivrWrld, Churn Saver, Voxanne, Syston), each with tests that replay its launch document."""
