@@ -114,6 +114,7 @@ class Reminder(Base):
     __table_args__ = (
         sa.UniqueConstraint("case_id", "seq"),
         sa.Index("ix_recovery_reminders_due", "state", "due_at"),
+        sa.Index("ix_recovery_reminders_company_due", "company_id", "state", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(BIGINT, primary_key=True, autoincrement=True)
