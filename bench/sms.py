@@ -249,9 +249,8 @@ def _coerce(value: str) -> Any:
 
 
 def _repetition(args: argparse.Namespace, rep: int) -> dict[str, Any]:
-    from tests.support import Server, database, free_port, settings_for
-
     from examples.jobrun.onboarding import JOBRUN_NUMBER
+    from tests.support import Server, database, free_port, settings_for
 
     overrides: dict[str, Any] = dict(product=PRODUCT, twilio_from_number=JOBRUN_NUMBER,
                                      log_level="ERROR",
@@ -279,9 +278,12 @@ def _repetition(args: argparse.Namespace, rep: int) -> dict[str, Any]:
 def _print(r: dict[str, Any]) -> None:
     if "load" in r:
         load = r["load"]
-        print(f"  load: {load['completed']}/{load['conversations']} conversations, "
-              f"{load['conversations_per_second']} conv/s (target {load['rate_target']}), "
-              f"{load['posts_per_second']} posts/s, lag p95 {load['schedule_lag_ms'].get('p95')} ms")  # fmt: skip
+        lag = load["schedule_lag_ms"].get("p95")
+        print(
+            f"  load: {load['completed']}/{load['conversations']} conversations, "
+            f"{load['conversations_per_second']} conv/s (target {load['rate_target']}), "
+            f"{load['posts_per_second']} posts/s, lag p95 {lag} ms"
+        )
         for s in STEPS:
             v = load["reply_ms"][s]
             if v.get("n"):
@@ -341,7 +343,9 @@ def main() -> None:
         median["posts_per_second"] = med(lambda r: r["load"]["posts_per_second"])
     if reps and "sweep_loaded" in reps[0]:
         for k in ("sweep_baseline", "sweep_loaded"):
-            median[k] = {q: med(lambda r, k=k, q=q: r[k][q]) for q in ("sweep_ms", "stuck_query_ms")}
+            median[k] = {
+                q: med(lambda r, k=k, q=q: r[k][q]) for q in ("sweep_ms", "stuck_query_ms")
+            }
     result["median"] = median
     result["loadavg_end"] = os.getloadavg()
     print(f"median of {len(reps)} repetitions: {json.dumps(median)}")
