@@ -164,10 +164,67 @@ class StripeGateway:
         email: str | None = None,
     ) -> CheckoutSession:
         """A one-off checkout (mode=payment) for one order; its completion provisions the order."""
+        return self._one_off_checkout(
+            {"order_id": order_id, "tenant_id": tenant_id, "purpose": "order"},
+            tenant_id=tenant_id,
+            name=name,
+            amount=amount,
+            currency=currency,
+            success_url=success_url,
+            cancel_url=cancel_url,
+            idempotency_key=idempotency_key,
+            customer_id=customer_id,
+            email=email,
+            what="order",
+        )
+
+    def create_topup_checkout(
+        self,
+        *,
+        wallet_id: str,
+        tenant_id: str,
+        amount: int,
+        currency: str,
+        success_url: str,
+        cancel_url: str,
+        idempotency_key: str,
+        customer_id: str | None = None,
+        email: str | None = None,
+    ) -> CheckoutSession:
+        """A one-off checkout (mode=payment); its completion webhook credits the wallet."""
+        return self._one_off_checkout(
+            {"wallet_id": wallet_id, "tenant_id": tenant_id, "purpose": "topup"},
+            tenant_id=tenant_id,
+            name="Wallet top-up",
+            amount=amount,
+            currency=currency,
+            success_url=success_url,
+            cancel_url=cancel_url,
+            idempotency_key=idempotency_key,
+            customer_id=customer_id,
+            email=email,
+            what="top-up",
+        )
+
+    def _one_off_checkout(
+        self,
+        metadata: dict[str, str],
+        *,
+        tenant_id: str,
+        name: str,
+        amount: int,
+        currency: str,
+        success_url: str,
+        cancel_url: str,
+        idempotency_key: str,
+        customer_id: str | None,
+        email: str | None,
+        what: str,
+    ) -> CheckoutSession:
         params: dict[str, Any] = {
             "mode": "payment",
             "client_reference_id": tenant_id,
-            "metadata": {"order_id": order_id, "tenant_id": tenant_id, "purpose": "order"},
+            "metadata": metadata,
             "line_items": [
                 {
                     "quantity": 1,
@@ -190,50 +247,7 @@ class StripeGateway:
                 cast(Any, params), options={"idempotency_key": idempotency_key}
             )
         except stripe.StripeError as exc:
-            raise ProviderError(f"stripe: cannot create order checkout: {exc}") from exc
-        return CheckoutSession(id=session.id, url=str(session.url))
-
-    def create_topup_checkout(
-        self,
-        *,
-        wallet_id: str,
-        tenant_id: str,
-        amount: int,
-        currency: str,
-        success_url: str,
-        cancel_url: str,
-        idempotency_key: str,
-        customer_id: str | None = None,
-        email: str | None = None,
-    ) -> CheckoutSession:
-        """A one-off checkout (mode=payment); its completion webhook credits the wallet."""
-        params: dict[str, Any] = {
-            "mode": "payment",
-            "client_reference_id": tenant_id,
-            "metadata": {"wallet_id": wallet_id, "tenant_id": tenant_id, "purpose": "topup"},
-            "line_items": [
-                {
-                    "quantity": 1,
-                    "price_data": {
-                        "currency": currency,
-                        "unit_amount": amount,
-                        "product_data": {"name": "Wallet top-up"},
-                    },
-                }
-            ],
-            "success_url": success_url,
-            "cancel_url": cancel_url,
-        }
-        if customer_id:
-            params["customer"] = customer_id
-        elif email:
-            params["customer_email"] = email
-        try:
-            session = self.client.v1.checkout.sessions.create(
-                cast(Any, params), options={"idempotency_key": idempotency_key}
-            )
-        except stripe.StripeError as exc:
-            raise ProviderError(f"stripe: cannot create top-up checkout: {exc}") from exc
+            raise ProviderError(f"stripe: cannot create {what} checkout: {exc}") from exc
         return CheckoutSession(id=session.id, url=str(session.url))
 
     def charge_saved_card(
